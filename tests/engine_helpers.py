@@ -1,0 +1,66 @@
+"""A tiny driver around the pure engine for tests: decide, evolve, and remember the events."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from queue_core import engine
+from queue_core import events as ev
+from queue_core.site import Site, load_site
+from queue_core.state import QueueState, evolve
+
+MINI = Path(__file__).parent / "sites" / "mini.toml"
+# 09:00 in Aachen on a winter Tuesday.
+MORNING = datetime(2026, 11, 17, 8, 0, tzinfo=timezone.utc)
+
+
+def mini_site() -> Site:
+    return load_site(MINI)
+
+
+@dataclass
+class Driver:
+    site: Site = field(default_factory=mini_site)
+    now: datetime = MORNING
+    log: list[ev.Event] = field(default_factory=list)
+    ids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
+
+    def __post_init__(self) -> None:
+        self.state = QueueState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
+
+    def tick(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+    def apply(self, events: list[ev.Event]) -> list[ev.Event]:
+        for e in events:
+            evolve(self.state, e)
+            self.log.append(e)
+        return events
+
+    def check_in(self, service: str, **kw: object) -> ev.TicketIssued:
+        n = next(self.ids)
+        arrival = engine.Arrival(ticket=f"t{n}", token=f"tok{n}", service=service, language="de", **kw)  # type: ignore[arg-type]
+        issued = engine.check_in(self.state, self.site, arrival, now=self.now, actor="kiosk-1")
+        self.apply([issued])
+        return issued
+
+    def counter(self, counter: str, action: engine.CounterAction, **kw: object) -> list[ev.Event]:
+        return self.apply(engine.counter_action(self.state, self.site, counter, action, now=self.now, actor=counter, **kw))  # type: ignore[arg-type]
+
+    def reception(self, ticket: str, action: engine.ReceptionAction, **kw: object) -> list[ev.Event]:
+        return self.apply(engine.reception_action(self.state, self.site, ticket, action, now=self.now, actor="reception", **kw))  # type: ignore[arg-type]
+
+    def called_number(self, events: list[ev.Event]) -> str | None:
+        for e in events:
+            if isinstance(e, ev.TicketCalled):
+                return self.state.tickets[e.ticket].number
+        return None
+
+    def replayed(self) -> QueueState:
+        fresh = QueueState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
+        for e in self.log:
+            evolve(fresh, e)
+        return fresh

@@ -42,7 +42,12 @@ class QueueMachine(RuleBasedStateMachine):
     def counter_action(self, counter: str, action: engine.CounterAction) -> None:
         d = self.d
         services = d.site.counter(counter).services
-        expected = engine.best_waiting(d.state, services, d.now)
+        # an independent oracle: eligible waiting clients of this counter, best first
+        eligible = [
+            t for t in d.state.tickets.values()
+            if t.status is TicketStatus.WAITING and t.service in services and t.eligible_at <= d.now
+        ]
+        expected = min(eligible, key=lambda t: (-t.priority, t.order_at, t.issue_order), default=None)
         before = d.state.counters.get(counter)
         current_before = before.ticket if before else None
         try:

@@ -337,6 +337,25 @@ def _reference_problems(s: Site):  # type: ignore[no-untyped-def]
     for i, b in enumerate(s.button_boxes):
         ref(f"button_boxes[{i}].counter", b.counter, counters, "counter")
     languages = set(s.site.languages)
+    if "de" not in languages:
+        found.append(("site.languages", "must include 'de': every text falls back to German"))
+    if len(languages) != len(s.site.languages):
+        found.append(("site.languages", "lists a language twice"))
+
+    def known_languages(where: str, texts: dict[str, str]) -> None:
+        for lang in texts:
+            if lang not in languages and lang != "en":
+                found.append((f"{where}.{lang}", f"language {lang!r} is not in site.languages"))
+
+    for i, svc in enumerate(s.services):
+        known_languages(f"services[{i}].name", svc.name)
+    for i, r in enumerate(s.rooms):
+        known_languages(f"rooms[{i}].directions", r.directions)
+    for i, c in enumerate(s.concerns):
+        known_languages(f"concerns[{i}].title", c.title)
+        for lang, text in c.title.items():
+            if len(text) > 40:
+                found.append((f"concerns[{i}].title.{lang}", f"{len(text)} characters; a kiosk tile takes at most 40"))
     for i, c in enumerate(s.concerns):
         missing = languages - set(c.title)
         if missing:

@@ -1,0 +1,285 @@
+"""Versioned MQTT payload models: commands (imperative), events (past tense), state (nouns)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+MAX_PAYLOAD_BYTES = 16 * 1024
+
+CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                 description="unique per command; a repeat with the same id is answered, not re-applied")]
+Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+
+
+class Payload(BaseModel):
+    """Every payload carries its schema version `v`; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    v: Literal[1] = SCHEMA_VERSION
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+# --- commands: imperative, with an id, QoS 1 -----------------------------------------------------
+
+
+class CheckIn(Payload):
+    """A kiosk checks a client in: a walk-in by concern, or a booked client by booking code.
+
+    Sent as MQTT v5 request: set Response Topic (the kiosk's reply topic) and Correlation Data.
+    """
+
+    id: CommandId
+    concern: Ident | None = Field(default=None, description="walk-in: the concern tile chosen")
+    booking_code: str | None = Field(default=None, min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    language: str = Field(default="de", pattern=r"^[a-z]{2,3}$", description="UI language = interpreter language")
+    party_size: int = Field(default=1, ge=1, le=20)
+    interpreter: bool = False
+    step_free: bool = False
+    offline_number: int | None = Field(default=None, ge=1, le=999,
+                                       description="number the kiosk issued from its own block while offline")
+    issued_at: AwareDatetime | None = Field(default=None, description="when an offline ticket was really issued")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CheckIn:
+        if (self.concern is None) == (self.booking_code is None):
+            raise ValueError("give exactly one of concern or booking_code")
+        if (self.offline_number is None) != (self.issued_at is None):
+            raise ValueError("offline_number and issued_at go together")
+        return self
+
+
+class LookupBooking(Payload):
+    """A kiosk asks which appointments a booking code has today (request/response, like CheckIn)."""
+
+    id: CommandId
+    booking_code: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+
+
+class CounterCommand(Payload):
+    """A counsellor's desk (button box or desk window) commands its counter."""
+
+    id: CommandId
+    action: Literal["next", "recall", "start", "done", "no_show", "park", "transfer", "pause", "resume"]
+    to_service: Ident | None = Field(default=None, description="transfer only: the next service (warm handover)")
+    note: str = Field(default="", max_length=500, description="transfer only: internal note for the next counsellor")
+
+
+class ReceptionCommand(Payload):
+    """Reception acts on one ticket; `operator` is recorded in the event log."""
+
+    id: CommandId
+    action: Literal["move", "priority", "cancel", "return"]
+    ticket: str = Field(min_length=1, max_length=64, description="ticket id, or today's number like J-017")
+    operator: str = Field(min_length=1, max_length=40)
+    to_service: Ident | None = None
+    priority: int | None = Field(default=None, ge=0, le=9)
+    reason: str = Field(default="", max_length=200)
+
+
+# --- replies: on the requester's response topic -------------------------------------------------
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+
+
+class IssuedTicket(BaseModel):
+    """What a kiosk needs to print a slip. The token is secret to the client: it never goes public."""
+
+    number: str
+    token: str
+    service: str
+    agency: str
+    rooms: list[str] = Field(description="room numbers of the counters that serve the service")
+    floor: int
+    waiting_ahead: int
+    estimated_wait_min: int
+    issued_at: datetime
+
+
+class CheckInReply(Payload):
+    id: CommandId
+    ok: bool
+    ticket: IssuedTicket | None = None
+    error: ErrorInfo | None = None
+
+
+class Appointment(BaseModel):
+    service: str
+    slot: datetime
+    party_size: int
+    language: str
+    checked_in: bool
+
+
+class LookupReply(Payload):
+    id: CommandId
+    ok: bool
+    appointments: list[Appointment] = Field(default_factory=list)
+    error: ErrorInfo | None = None
+
+
+class CommandResult(Payload):
+    """Reply to a counter or reception command (when a response topic was given)."""
+
+    id: CommandId
+    ok: bool
+    number: str | None = Field(default=None, description="the number now at the counter, if any")
+    error: ErrorInfo | None = None
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+class TicketCalled(Payload):
+    """Public: a number is called (or recalled) to a counter. Numbers, rooms and counters only."""
+
+    number: str
+    counter: str
+    counter_label: str
+    room: str
+    floor: int
+    agency: str
+    recall: bool = False
+    at: AwareDatetime
+
+
+class CommandRejected(Payload):
+    """Private: a command was refused; says why. Also sent as reply when a response topic was given."""
+
+    command_id: str | None
+    topic: str
+    code: str
+    message: str
+    at: AwareDatetime
+
+
+class AuditEvent(Payload):
+    """Private: one entry of the event log as it was committed (type, ticket, actor, details)."""
+
+    seq: int
+    type: str
+    at: AwareDatetime
+    actor: str
+    data: dict[str, Any]
+
+
+# --- retained state -----------------------------------------------------------------------------
+
+
+class QueueState(Payload):
+    """Public, retained: one service's queue."""
+
+    service: str
+    agency: str
+    name: dict[str, str]
+    waiting: int
+    estimated_wait_min: int
+    open_counters: int
+    at: AwareDatetime
+
+
+class CounterState(Payload):
+    """Public, retained: one counter; what its button box shows (e.g. `J-017  W:5`)."""
+
+    counter: str
+    label: str
+    room: str
+    status: Literal["closed", "open", "paused"]
+    number: str | None
+    waiting: int
+    at: AwareDatetime
+
+
+class BoardCall(BaseModel):
+    number: str
+    counter: str
+    counter_label: str
+    room: str
+    floor: int
+    agency: str
+    at: datetime
+
+
+class BoardQueue(BaseModel):
+    service: str
+    agency: str
+    waiting: int
+    estimated_wait_min: int
+
+
+class BoardState(Payload):
+    """Public, retained: everything a wall display needs at boot, in one message."""
+
+    current: list[BoardCall]
+    recent: list[BoardCall]
+    queues: list[BoardQueue]
+    at: AwareDatetime
+
+
+class TicketRow(BaseModel):
+    id: str
+    number: str
+    service: str
+    status: str
+    priority: int
+    arrived_at: datetime
+    counter: str | None
+    language: str
+    party_size: int
+    interpreter: bool
+    step_free: bool
+    booked: bool
+    note: str
+
+
+class TicketList(Payload):
+    """Private, retained: today's open tickets for reception."""
+
+    tickets: list[TicketRow]
+    at: AwareDatetime
+
+
+class DevicePresence(Payload):
+    """Retained per device; the device's Last Will publishes it with online=false."""
+
+    device: str
+    kind: str
+    online: bool
+    at: AwareDatetime | None = None
+    version: str | None = None
+    detail: dict[str, str] = Field(default_factory=dict, description="e.g. paper: ok|out|unknown")
+
+
+__all__ = [
+    "Payload",
+    "CheckIn",
+    "LookupBooking",
+    "CounterCommand",
+    "ReceptionCommand",
+    "ErrorInfo",
+    "IssuedTicket",
+    "CheckInReply",
+    "Appointment",
+    "LookupReply",
+    "CommandResult",
+    "TicketCalled",
+    "CommandRejected",
+    "AuditEvent",
+    "QueueState",
+    "CounterState",
+    "BoardCall",
+    "BoardQueue",
+    "BoardState",
+    "TicketRow",
+    "TicketList",
+    "DevicePresence",
+]

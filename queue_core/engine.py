@@ -42,6 +42,8 @@ class Arrival:
     priority: int = 0
     booking_code: str | None = None
     slot: datetime | None = None
+    offline_seq: int | None = None  # a number the kiosk issued from its own block while the core was away
+    arrived_at: datetime | None = None  # when that offline ticket was really issued
 
 
 def format_number(prefix: str, seq: int) -> str:
@@ -70,13 +72,22 @@ def check_in(state: QueueState, site: Site, arrival: Arrival, *, now: datetime, 
     if arrival.ticket in state.tickets:
         raise Rejected("duplicate_ticket", f"ticket {arrival.ticket} exists already")
     agency = site.agency(service.agency)
-    seq = next_seq(state, site, agency.id, now)
-    order_at = eligible_at = now
+    arrived = arrival.arrived_at or now
+    if arrival.offline_seq is not None:
+        seq = arrival.offline_seq
+        if not any(a <= seq <= b for a, b in site.reserved_numbers()):
+            raise Rejected("bad_offline_number", f"{seq} is not in any kiosk's offline block")
+        if any(t.agency == agency.id and t.seq == seq for t in state.tickets.values()):
+            raise Rejected("number_taken", f"{format_number(agency.prefix, seq)} was already issued today")
+    else:
+        seq = next_seq(state, site, agency.id, now)
+    order_at = eligible_at = min(arrived, now)
     if arrival.slot is not None:
         eligible_at = arrival.slot - timedelta(minutes=site.policy.booking_early_minutes)
         order_at = eligible_at
     return ev.TicketIssued(
         at=now, actor=actor, ticket=arrival.ticket, number=format_number(agency.prefix, seq), seq=seq,
+        offline=arrival.offline_seq is not None,
         agency=agency.id, service=service.id, token=arrival.token, language=arrival.language,
         party_size=arrival.party_size, interpreter=arrival.interpreter, step_free=arrival.step_free,
         priority=arrival.priority, booking_code=arrival.booking_code, slot=arrival.slot,
@@ -88,10 +99,12 @@ def best_waiting(state: QueueState, services: list[str], now: datetime) -> Ticke
     """The client a counter serving these services calls next: priority, then longest waiting, eligible only."""
     best: Ticket | None = None
     for service in services:
-        for ticket_id in state.waiting_ids.get(service, ()):
+        for key, ticket_id in state.waiting_ids.get(service, ()):  # sorted: the first eligible is the best
             t = state.tickets[ticket_id]
-            if t.eligible_at <= now and (best is None or t.sort_key() < best.sort_key()):
-                best = t
+            if t.eligible_at <= now:
+                if best is None or key < best.sort_key():
+                    best = t
+                break
     return best
 
 

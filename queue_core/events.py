@@ -23,6 +23,7 @@ class TicketIssued(_TicketEvent):
     type: Literal["ticket_issued"] = "ticket_issued"
     number: str
     seq: int = Field(description="the number's position in its agency's daily sequence")
+    offline: bool = Field(default=False, description="issued by a kiosk from its own block while the core was away")
     agency: str
     service: str
     token: str = Field(description="opaque token printed as QR code")

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from sortedcontainers import SortedList
+
 from . import events as ev
 
 
@@ -101,7 +103,7 @@ class QueueState:
     durations: dict[str, deque[float]] = field(default_factory=dict)
     recent_calls: deque[tuple[str, str, datetime]] = field(default_factory=lambda: deque(maxlen=20))
     issued: int = 0
-    waiting_ids: dict[str, set[str]] = field(default_factory=dict)
+    waiting_ids: dict[str, SortedList] = field(default_factory=dict)  # service -> [(sort_key, ticket id)]
 
     def counter(self, counter_id: str) -> CounterState:
         state = self.counters.get(counter_id)
@@ -112,8 +114,12 @@ class QueueState:
     def waiting(self, service: str | None = None) -> list[Ticket]:
         """Waiting tickets (of one service, or all), best first."""
         services = [service] if service is not None else list(self.waiting_ids)
-        found = [self.tickets[i] for s in services for i in self.waiting_ids.get(s, ())]
+        found = [self.tickets[i] for s in services for _, i in self.waiting_ids.get(s, ())]
         return sorted(found, key=Ticket.sort_key)
+
+    def ahead_of(self, t: Ticket) -> int:
+        """How many waiting clients of the ticket's service come before it."""
+        return self.waiting_ids.get(t.service, SortedList()).bisect_left((t.sort_key(), t.id))
 
     def waiting_count(self, service: str) -> int:
         return len(self.waiting_ids.get(service, ()))
@@ -121,10 +127,10 @@ class QueueState:
     def set_status(self, t: Ticket, status: TicketStatus) -> None:
         """The one place a ticket's status changes, so the waiting index stays right."""
         if t.status is TicketStatus.WAITING:
-            self.waiting_ids.get(t.service, set()).discard(t.id)
+            self.waiting_ids[t.service].discard((t.sort_key(), t.id))
         t.status = status
         if status is TicketStatus.WAITING:
-            self.waiting_ids.setdefault(t.service, set()).add(t.id)
+            self.waiting_ids.setdefault(t.service, SortedList()).add((t.sort_key(), t.id))
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
@@ -154,12 +160,13 @@ def _roll_over(state: QueueState, day: date) -> None:
 
 def _issued(state: QueueState, e: ev.TicketIssued) -> None:
     state.issued += 1
-    state.last_seq[e.agency] = max(state.last_seq.get(e.agency, 0), e.seq)
+    if not e.offline:
+        state.last_seq[e.agency] = max(state.last_seq.get(e.agency, 0), e.seq)
     t = state.tickets[e.ticket] = Ticket(
         id=e.ticket, number=e.number, seq=e.seq, agency=e.agency, token=e.token,
         language=e.language, party_size=e.party_size, interpreter=e.interpreter,
         step_free=e.step_free, priority=e.priority, booking_code=e.booking_code, slot=e.slot,
-        arrived_at=e.at, eligible_at=e.eligible_at, order_at=e.order_at,
+        arrived_at=min(e.at, e.order_at), eligible_at=e.eligible_at, order_at=e.order_at,
         issue_order=state.issued, stops=[Stop(e.service)], status=TicketStatus.CANCELLED,
     )
     state.set_status(t, TicketStatus.WAITING)
@@ -248,7 +255,11 @@ def _cancelled(state: QueueState, e: ev.TicketCancelled) -> None:
 
 
 def _priority(state: QueueState, e: ev.PriorityChanged) -> None:
-    state.tickets[e.ticket].priority = e.priority
+    t = state.tickets[e.ticket]
+    old = t.status
+    state.set_status(t, TicketStatus.CANCELLED)  # re-sorted under its new priority
+    t.priority = e.priority
+    state.set_status(t, old)
 
 
 def _opened(state: QueueState, e: ev.CounterOpened) -> None:

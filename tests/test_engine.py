@@ -226,3 +226,23 @@ def test_replay_of_the_log_rebuilds_the_same_state() -> None:
     assert fresh.tickets == d.state.tickets
     assert fresh.counters == d.state.counters
     assert fresh.waiting_ids == d.state.waiting_ids
+
+
+def test_offline_ticket_keeps_its_number_and_arrival_time_and_does_not_move_the_sequence() -> None:
+    d = Driver()
+    d.check_in("aufenthalt")
+    issued_at = d.now
+    d.tick(600)
+    later = d.check_in("aufenthalt")
+    offline = d.check_in("aufenthalt", offline_seq=903, arrived_at=issued_at + timedelta(seconds=5))
+    assert offline.number == "A-903" and offline.offline
+    assert d.check_in("aufenthalt").number == "A-003"
+    d.counter("abh-1", "next")
+    assert d.called_number(d.counter("abh-2", "next")) == "A-903"  # arrived before A-002
+    assert d.state.tickets[later.ticket].status is TicketStatus.WAITING
+    with pytest.raises(Rejected) as exc:
+        d.check_in("aufenthalt", offline_seq=903, arrived_at=issued_at)
+    assert exc.value.code == "number_taken"
+    with pytest.raises(Rejected) as exc:
+        d.check_in("aufenthalt", offline_seq=5, arrived_at=issued_at)
+    assert exc.value.code == "bad_offline_number"

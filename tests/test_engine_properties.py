@@ -99,7 +99,7 @@ class QueueMachine(RuleBasedStateMachine):
         numbers = [t.number for t in state.tickets.values()]
         assert len(numbers) == len(set(numbers))
         waiting = {t.id for t in state.tickets.values() if t.status is TicketStatus.WAITING}
-        indexed = set().union(*state.waiting_ids.values()) if state.waiting_ids else set()
+        indexed = {i for line in state.waiting_ids.values() for _, i in line}
         assert waiting == indexed
 
     def teardown(self) -> None:

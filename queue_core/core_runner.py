@@ -1,0 +1,145 @@
+"""Runs the queue service on MQTT: paho-mqtt 2 (MQTT v5, persistent session), one worker thread."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from . import protocol as p
+from .service import Incoming, Publication, QueueService, utcnow
+
+log = logging.getLogger("arkaden.core")
+
+SESSION_EXPIRY_S = 3600  # commands sent while the core restarts wait at the broker this long
+FLUSH_EVERY_S = 0.05  # retained state goes out at least this often while commands keep coming
+
+
+def make_client(client_id: str, *, clean_start: bool = False) -> mqtt.Client:
+    """A paho v2 client speaking MQTT v5, with generous in-flight limits for bursts."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+    client.reconnect_delay_set(min_delay=1, max_delay=5)
+    return client
+
+
+def connect_properties(session_expiry: int = SESSION_EXPIRY_S) -> Properties:
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = session_expiry
+    return props
+
+
+class CoreRunner:
+    """Connects, subscribes to the site's commands and feeds the service from a single worker thread."""
+
+    def __init__(self, service: QueueService, host: str, port: int, *, client_id: str | None = None,
+                 keepalive: int = 30):
+        self.service = service
+        self.host, self.port, self.keepalive = host, port, keepalive
+        self.topics = service.topics
+        self.client_id = client_id or f"arkaden-core-{service.site.site.id}"
+        self.inbox: queue.Queue[Incoming | None] = queue.Queue()
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self.client = make_client(self.client_id)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self._presence_topic = self.topics.presence("core")
+        offline = p.DevicePresence(device="core", kind="core", online=False)
+        self.client.will_set(self._presence_topic, offline.to_bytes(), qos=1, retain=True)
+
+    # --- paho callbacks: never block, never raise ---------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        log.info("connected to %s:%d (session present: %s)", self.host, self.port, flags.session_present)
+        client.subscribe(self.topics.all_commands(), qos=1)
+        self.inbox.put(_CONNECTED)
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, message) -> None:  # type: ignore[no-untyped-def]
+        try:
+            props = message.properties
+            response = getattr(props, "ResponseTopic", None) if props else None
+            correlation = getattr(props, "CorrelationData", None) if props else None
+            self.inbox.put(Incoming(message.topic, bytes(message.payload), response, correlation))
+        except Exception:  # never let a callback raise into paho's network loop
+            log.exception("could not queue a message on %s", getattr(message, "topic", "?"))
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="arkaden-core-worker", daemon=True)
+        self._worker.start()
+        self.client.connect_async(self.host, self.port, keepalive=self.keepalive, clean_start=False,
+                                  properties=connect_properties())
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.inbox.put(None)
+        if self._worker:
+            self._worker.join(timeout=10)
+        try:
+            offline = p.DevicePresence(device="core", kind="core", online=False, at=utcnow())
+            self.client.publish(self._presence_topic, offline.to_bytes(), qos=1, retain=True).wait_for_publish(2)
+        except Exception:  # the broker may be gone already
+            pass
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def wait_connected(self, timeout: float = 10) -> bool:
+        return self.connected.wait(timeout)
+
+    # --- the worker -------------------------------------------------------------------------------
+
+    def _publish(self, pubs: list[Publication]) -> None:
+        for pub in pubs:
+            props = None
+            if pub.correlation is not None:
+                props = Properties(PacketTypes.PUBLISH)
+                props.CorrelationData = pub.correlation
+            self.client.publish(pub.topic, pub.payload, qos=1, retain=pub.retain, properties=props)
+
+    def _work(self) -> None:
+        last_flush = time.monotonic()
+        while True:
+            try:
+                item = self.inbox.get(timeout=0.5)
+            except queue.Empty:
+                item = _IDLE
+            if item is None:
+                self._publish(self.service.flush_state())
+                return
+            try:
+                if item is _CONNECTED:
+                    online = p.DevicePresence(device="core", kind="core", online=True, at=utcnow())
+                    self.client.publish(self._presence_topic, online.to_bytes(), qos=1, retain=True)
+                    self.service.mark_all_dirty()
+                elif item is not _IDLE:
+                    self._publish(self.service.handle(item))
+                now = time.monotonic()
+                if self.inbox.empty() or now - last_flush > FLUSH_EVERY_S:
+                    self._publish(self.service.flush_state())
+                    last_flush = now
+            except Exception:  # the worker must survive anything; the service already logged details
+                log.exception("worker error")
+
+
+_CONNECTED = Incoming("<connected>", b"")
+_IDLE = Incoming("<idle>", b"")

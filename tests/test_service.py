@@ -1,0 +1,198 @@
+"""The queue service over a real store (SQLite and PostgreSQL): commands, replies, refusals, idempotency, rebuild."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from queue_core import protocol as p
+from queue_core.service import Incoming, QueueService
+from queue_core.store import Booking, Store
+
+from .engine_helpers import MORNING, mini_site
+
+T = p.Topics("mini")
+REPLY = T.reply("kiosk-1")
+
+
+class Clock:
+    def __init__(self, now: datetime = MORNING):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def store(db_url: str) -> Store:
+    s = Store(db_url)
+    s.migrate()
+    yield s
+    s.close()
+
+
+def make(store: Store, clock: Clock | None = None) -> QueueService:
+    return QueueService(mini_site(), store, clock=clock or Clock())
+
+
+def send(svc: QueueService, topic: str, payload: dict | bytes, reply: bool = True) -> tuple[dict | None, list]:
+    raw = payload if isinstance(payload, bytes) else json.dumps({"v": 1, **payload}).encode()
+    pubs = svc.handle(Incoming(topic, raw, REPLY if reply else None, b"corr"))
+    replies = [json.loads(x.payload) for x in pubs if x.topic == REPLY]
+    assert all(x.correlation == b"corr" for x in pubs if x.topic == REPLY)
+    return (replies[0] if replies else None), pubs
+
+
+def checkin(svc: QueueService, cid: str, concern: str = "residence", **kw: object) -> dict:
+    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": cid, "concern": concern, **kw})
+    assert reply is not None
+    return reply
+
+
+def test_check_in_replies_with_a_ticket_for_the_slip(store: Store) -> None:
+    svc = make(store)
+    first = checkin(svc, "c1")
+    second = checkin(svc, "c2")
+    assert first["ok"] and first["ticket"]["number"] == "A-001"
+    t = second["ticket"]
+    assert t["number"] == "A-002" and t["rooms"] == ["E.01"] and t["floor"] == 0
+    assert t["waiting_ahead"] == 1 and t["estimated_wait_min"] == 10  # 1 ahead × 20 min / 2 counters
+    assert len(t["token"]) >= 16
+
+
+def test_a_repeated_command_id_is_answered_again_not_applied_again(store: Store) -> None:
+    svc = make(store)
+    assert checkin(svc, "same")["ticket"]["number"] == "A-001"
+    assert checkin(svc, "same")["ticket"]["number"] == "A-001"
+    assert checkin(svc, "other")["ticket"]["number"] == "A-002"
+    # after a restart of the core the answer is still known (from the store)
+    again = make(store)
+    assert checkin(again, "same")["ticket"]["number"] == "A-001"
+    assert len(again.state.tickets) == 2
+
+
+def test_a_retried_next_never_skips_a_client(store: Store) -> None:
+    clock = Clock()
+    svc = make(store, clock)
+    checkin(svc, "c1")
+    checkin(svc, "c2")
+    r1, _ = send(svc, T.counter_cmd("abh-1"), {"id": "n1", "action": "next"})
+    clock.now += timedelta(minutes=5)
+    r2, _ = send(svc, T.counter_cmd("abh-1"), {"id": "n1", "action": "next"})  # the same message again
+    assert r1 == r2 and r1["number"] == "A-001"
+    r3, _ = send(svc, T.counter_cmd("abh-1"), {"id": "n2", "action": "next"})
+    assert r3["number"] == "A-002"
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b"{not json", "bad_json"),
+        (b"[1, 2]", "bad_json"),
+        (json.dumps({"v": 7, "id": "x", "concern": "residence"}).encode(), "unsupported_version"),
+        (json.dumps({"v": 1, "id": "x"}).encode(), "bad_payload"),
+        (json.dumps({"v": 1, "id": "x", "concern": "residence", "name": "Max Mustermann"}).encode(), "bad_payload"),
+        (json.dumps({"v": 1, "id": "x", "concern": "nope"}).encode(), "unknown_concern"),
+        (b"{" + b" " * 20000 + b"}", "too_large"),
+    ],
+)
+def test_bad_check_ins_are_refused_with_a_reason_and_change_nothing(store: Store, payload: bytes, code: str) -> None:
+    svc = make(store)
+    pubs = svc.handle(Incoming(T.checkin("kiosk-1"), payload, REPLY, b"c"))
+    errors = [json.loads(x.payload) for x in pubs if x.topic == T.error()]
+    assert errors and errors[0]["code"] == code and errors[0]["message"]
+    replies = [json.loads(x.payload) for x in pubs if x.topic == REPLY]
+    assert replies and replies[0]["ok"] is False and replies[0]["error"]["code"] == code
+    assert svc.state.tickets == {} and list(store.events()) == []
+    assert svc.stats[f"rejected_{code}"] == 1
+
+
+def test_bad_counter_commands_are_refused(store: Store) -> None:
+    svc = make(store)
+    reply, _ = send(svc, T.counter_cmd("ghost"), {"id": "x", "action": "next"})
+    assert reply["error"]["code"] == "unknown_counter"
+    reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": "y", "action": "done"})
+    assert reply["error"]["code"] == "no_current_ticket"
+    reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": "z", "action": "explode"})
+    assert reply["error"]["code"] == "bad_payload"
+    pubs = svc.handle(Incoming("arkaden/v1/mini/cmd/nonsense/x", b"{}", None, None))
+    assert json.loads(pubs[0].payload)["code"] == "unknown_topic"
+    pubs = svc.handle(Incoming("elsewhere/topic", b"{}", None, None))
+    assert json.loads(pubs[0].payload)["code"] == "unknown_topic"
+    assert list(store.events()) == []
+
+
+def test_replies_go_only_to_this_sites_reply_topics(store: Store) -> None:
+    svc = make(store)
+    pubs = svc.handle(Incoming(T.checkin("kiosk-1"), b"junk", "arkaden/v1/mini/public/board", b"c"))
+    assert [x.topic for x in pubs] == [T.error()]
+
+
+def test_booked_check_in_and_lookup(store: Store) -> None:
+    clock = Clock()
+    svc = make(store, clock)
+    slot = MORNING + timedelta(minutes=30)
+    store.add_bookings([Booking("KIA-4711", "aufenthalt", slot, 30, "ar", 3)])
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l1", "booking_code": "KIA-4711"})
+    assert reply["ok"] and reply["appointments"][0]["service"] == "aufenthalt"
+    assert reply["appointments"][0]["checked_in"] is False
+    reply, pubs = send(svc, T.checkin("kiosk-1"), {"id": "b1", "booking_code": "KIA-4711", "language": "ar"})
+    assert reply["ok"] and reply["ticket"]["number"] == "A-001"
+    # booking details never reach a public topic
+    public = [x for x in pubs + svc.flush_state() if "/public/" in x.topic]
+    assert public and all(b"KIA-4711" not in x.payload for x in public)
+    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": "b2", "booking_code": "KIA-4711"})
+    assert reply["error"]["code"] == "no_booking"
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l2", "booking_code": "NOPE-1"})
+    assert reply["error"]["code"] == "no_booking"
+
+
+def test_public_topics_carry_no_personal_data(store: Store) -> None:
+    svc = make(store)
+    ticket = checkin(svc, "c1", language="ar", party_size=4, interpreter=True)["ticket"]
+    send(svc, T.counter_cmd("abh-1"), {"id": "n", "action": "next"})
+    send(svc, T.counter_cmd("abh-1"), {"id": "t", "action": "transfer", "to_service": "jobcenter",
+                                         "note": "Familie Haddad, Aufenthaltstitel liegt vor"})
+    pubs = svc.flush_state()
+    public = [x for x in pubs if "/public/" in x.topic]
+    private = [x for x in pubs if "/private/" in x.topic]
+    assert public and private
+    for x in public:
+        assert b"Haddad" not in x.payload and ticket["token"].encode() not in x.payload
+        assert b"language" not in x.payload and b"interpreter" not in x.payload
+    assert any(b"Haddad" in x.payload for x in private)  # reception does see the note
+
+
+def test_restart_rebuilds_todays_state_from_the_log(store: Store) -> None:
+    clock = Clock()
+    svc = make(store, clock)
+    for i in range(5):
+        checkin(svc, f"c{i}", concern="job" if i % 2 else "residence")
+    send(svc, T.counter_cmd("abh-1"), {"id": "n1", "action": "next"})
+    send(svc, T.counter_cmd("jc-1"), {"id": "n2", "action": "next"})
+    again = make(store, clock)
+    assert again.state.tickets == svc.state.tickets
+    assert again.state.counters == svc.state.counters
+    # the next day starts empty and numbers restart
+    clock.now += timedelta(days=1)
+    tomorrow = make(store, clock)
+    assert tomorrow.state.tickets == {}
+    assert checkin(tomorrow, "d1")["ticket"]["number"] == "A-001"
+
+
+def test_a_store_failure_refuses_the_command_and_loses_nothing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = make(store)
+    checkin(svc, "c1")
+
+    def broken(*a: object, **k: object) -> list[int]:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "append", broken)
+    reply = checkin(svc, "c2")
+    assert reply["ok"] is False and reply["error"]["code"] == "storage"
+    assert [t.number for t in svc.state.tickets.values()] == ["A-001"]
+    monkeypatch.undo()
+    assert checkin(svc, "c2")["ticket"]["number"] == "A-002"
+

@@ -180,7 +180,7 @@ class QueueState(Payload):
 
     service: str
     agency: str
-    name: dict[str, str]
+    service_name: dict[str, str]
     waiting: int
     estimated_wait_min: int
     open_counters: int

@@ -18,9 +18,10 @@ log = logging.getLogger("arkaden.core")
 
 SESSION_EXPIRY_S = 3600  # commands sent while the core restarts wait at the broker this long
 FLUSH_EVERY_S = 0.05  # retained state goes out at least this often while commands keep coming
+MAX_PUBLISH_BYTES = 60_000  # below the broker's max_packet_size, which disconnects a client that exceeds it
 
 
-def make_client(client_id: str, *, clean_start: bool = False) -> mqtt.Client:
+def make_client(client_id: str) -> mqtt.Client:
     """A paho v2 client speaking MQTT v5, with generous in-flight limits for bursts."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(1000)
@@ -110,6 +111,9 @@ class CoreRunner:
 
     def _publish(self, pubs: list[Publication]) -> None:
         for pub in pubs:
+            if len(pub.payload) > MAX_PUBLISH_BYTES:
+                log.error("not publishing %d bytes on %s: over the packet limit", len(pub.payload), pub.topic)
+                continue
             props = None
             if pub.correlation is not None:
                 props = Properties(PacketTypes.PUBLISH)

@@ -9,6 +9,7 @@ from . import protocol as p
 from .site import Site
 from .state import ACTIVE, CounterStatus, QueueState, Ticket, TicketStatus
 
+MAX_TICKET_ROWS = 150  # keeps the retained list well under the broker's packet limit
 OPEN_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
                  TicketStatus.PARKED, TicketStatus.NO_SHOW)
 
@@ -64,15 +65,16 @@ def board_state(state: QueueState, site: Site, now: datetime) -> p.BoardState:
 
 
 def ticket_list(state: QueueState, now: datetime) -> p.TicketList:
+    open_tickets = sorted((t for t in state.tickets.values() if t.status in OPEN_STATUSES),
+                          key=lambda t: (t.status not in ACTIVE, t.sort_key()))
     rows = [
         p.TicketRow(id=t.id, number=t.number, service=t.service, status=t.status.value, priority=t.priority,
                     arrived_at=t.arrived_at, counter=t.counter, language=t.language, party_size=t.party_size,
                     interpreter=t.interpreter, step_free=t.step_free, booked=t.booking_code is not None,
                     note=t.note)
-        for t in sorted(state.tickets.values(), key=Ticket.sort_key)
-        if t.status in OPEN_STATUSES
+        for t in open_tickets[:MAX_TICKET_ROWS]
     ]
-    return p.TicketList(tickets=rows, at=now)
+    return p.TicketList(tickets=rows, more=max(0, len(open_tickets) - MAX_TICKET_ROWS), at=now)
 
 
 def issued_ticket(state: QueueState, site: Site, t: Ticket) -> p.IssuedTicket:

@@ -26,7 +26,7 @@ class Device:
         self.received: dict[str, list[dict]] = defaultdict(list)
         self.cv = threading.Condition()
         self.ids = itertools.count(1)
-        self.client = make_client(f"test-{device_id}-{uuid.uuid4().hex[:6]}", clean_start=True)
+        self.client = make_client(f"test-{device_id}-{uuid.uuid4().hex[:6]}")
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()

@@ -196,3 +196,15 @@ def test_a_store_failure_refuses_the_command_and_loses_nothing(store: Store, mon
     monkeypatch.undo()
     assert checkin(svc, "c2")["ticket"]["number"] == "A-002"
 
+
+
+def test_reception_list_stays_bounded_on_a_busy_day(store: Store) -> None:
+    svc = make(store)
+    for i in range(400):
+        checkin(svc, f"c{i}", concern="job" if i % 2 else "residence")
+    send(svc, T.counter_cmd("abh-1"), {"id": "n", "action": "next"})
+    tickets = next(x for x in svc.flush_state() if x.topic == T.tickets())
+    data = json.loads(tickets.payload)
+    assert len(data["tickets"]) == 150 and data["more"] == 250
+    assert data["tickets"][0]["status"] == "called"  # active ones first
+    assert len(tickets.payload) < 60_000

@@ -242,9 +242,10 @@ class TicketRow(BaseModel):
 
 
 class TicketList(Payload):
-    """Private, retained: today's open tickets for reception."""
+    """Private, retained: today's open tickets for reception, at the front of the queues first."""
 
-    tickets: list[TicketRow]
+    tickets: list[TicketRow] = Field(description="at most 150 rows: active ones, then in queue order")
+    more: int = Field(default=0, description="open tickets not listed because of the limit")
     at: AwareDatetime
 
 

@@ -78,11 +78,11 @@ class _Requester:
         self.echo_topic = f"arkaden-bench/echo/{name}"
         self.ids = itertools.count(1)
         self.pending: dict[bytes, Callable[[float, bytes], None]] = {}
-        self.client = make_client(f"bench-{name}-{uuid.uuid4().hex[:6]}", clean_start=True)
+        self.client = make_client(f"bench-{name}-{uuid.uuid4().hex[:6]}")
         self.client.on_message = self._on_message
         subscribed = threading.Event()
         self.client.on_subscribe = lambda *a: subscribed.set()
-        self.client.connect(host, port, keepalive=60, clean_start=True)
+        self.client.connect(host, port, keepalive=60)
         self.client.loop_start()
         self.client.subscribe([(self.reply_topic, 1), (self.echo_topic, 1)])
         if not subscribed.wait(TIMEOUT_S):
@@ -139,11 +139,11 @@ class _Displays:
         self.clients = []
         tag = uuid.uuid4().hex[:6]
         for i in range(count):
-            c = make_client(f"bench-display-{i}-{tag}", clean_start=True)
+            c = make_client(f"bench-display-{i}-{tag}")
             c.on_connect = lambda client, *a: client.subscribe(topic, qos=1)
             c.on_subscribe = self._on_subscribe
             c.on_message = self._on_message
-            c.connect(host, port, keepalive=60, clean_start=True)
+            c.connect(host, port, keepalive=60)
             self.sel.register(c.socket(), selectors.EVENT_READ, c)
             self.clients.append(c)
         self._thread = threading.Thread(target=self._pump, name="bench-displays", daemon=True)

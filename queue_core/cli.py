@@ -110,6 +110,25 @@ def cmd_site_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    from datetime import date, datetime
+
+    from .stats import stats_for_day
+
+    site = _site(args.site)
+    day = date.fromisoformat(args.day) if args.day else datetime.now(site.tz).date()
+    rows = stats_for_day(site, _store(args), day)
+    if args.json:
+        print(json.dumps({"day": day.isoformat(), "services": rows}))
+        return 0
+    print(f"{day}  {'service':24} {'arrived':>7} {'served':>6} {'no-show':>7} {'wait ø':>7} {'service ø':>9}")
+    for r in rows:
+        wait = "-" if r["mean_wait_min"] is None else f"{r['mean_wait_min']:.0f} min"
+        svc = "-" if r["mean_service_min"] is None else f"{r['mean_service_min']:.0f} min"
+        print(f"{'':12}{r['service']:24} {r['arrivals']:>7} {r['served']:>6} {r['no_shows']:>7} {wait:>7} {svc:>9}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
 
@@ -191,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = site.add_parser("check", help="validate a site file")
     p.add_argument("site")
     p.set_defaults(func=cmd_site_check)
+
+    p = sub.add_parser("stats", help="a day's figures per service, rebuilt from the event log")
+    p.add_argument("--site", required=True)
+    p.add_argument("--day", default=None, help="YYYY-MM-DD (default: today at the site)")
+    p.add_argument("--json", action="store_true")
+    with_db(p)
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("bench", help="measure latencies and throughput against a private Mosquitto")
     p.add_argument("--json", action="store_true", help="one JSON object on one line")

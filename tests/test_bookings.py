@@ -53,3 +53,22 @@ def test_site_check_command() -> None:
     assert r.returncode == 0 and "ok" in r.stdout
     r = arkaden("site", "check", "does-not-exist.toml")
     assert r.returncode == 2 and "does-not-exist.toml" in r.stderr
+
+
+def test_stats_command_reads_the_event_log(tmp_path: Path) -> None:
+    import json
+
+    from queue_core.service import Incoming, QueueService
+
+    from .engine_helpers import MORNING, mini_site
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    store = Store(db)
+    store.migrate()
+    svc = QueueService(mini_site(), store, clock=lambda: MORNING)
+    svc.handle(Incoming("arkaden/v1/mini/cmd/checkin/kiosk-1", b'{"v":1,"id":"a","concern":"job"}'))
+    store.close()
+    r = arkaden("stats", "--site", str(MINI), "--db-url", db, "--day", "2026-11-17", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {x["service"]: x for x in json.loads(r.stdout)["services"]}
+    assert rows["jobcenter"]["arrivals"] == 1 and rows["aufenthalt"]["arrivals"] == 0

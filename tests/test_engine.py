@@ -246,3 +246,27 @@ def test_offline_ticket_keeps_its_number_and_arrival_time_and_does_not_move_the_
     with pytest.raises(Rejected) as exc:
         d.check_in("aufenthalt", offline_seq=5, arrived_at=issued_at)
     assert exc.value.code == "bad_offline_number"
+
+
+def test_day_statistics_are_rebuilt_from_the_log_alone() -> None:
+    from queue_core.stats import day_stats
+
+    d = Driver()
+    a = d.check_in("aufenthalt")
+    d.check_in("aufenthalt")
+    d.tick(600)
+    d.counter("abh-1", "next")  # a waited 10 min
+    d.tick(300)
+    d.counter("abh-1", "transfer", to_service="jobcenter", note="")
+    d.counter("abh-2", "next")  # b waited 15 min
+    d.counter("abh-2", "no_show")
+    d.tick(120)
+    d.counter("jc-2", "next")
+    d.tick(240)
+    d.counter("jc-2", "done")
+    rows = {r["service"]: r for r in day_stats(d.site, d.log)}
+    assert rows["aufenthalt"]["arrivals"] == 2 and rows["aufenthalt"]["no_shows"] == 1
+    assert rows["aufenthalt"]["mean_wait_min"] == 12.5 and rows["aufenthalt"]["max_wait_min"] == 15.0
+    assert rows["jobcenter"]["transferred_in"] == 1 and rows["jobcenter"]["served"] == 1
+    assert rows["jobcenter"]["mean_wait_min"] == 2.0 and rows["jobcenter"]["mean_service_min"] == 4.0
+    assert a.ticket in d.state.tickets

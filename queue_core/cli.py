@@ -152,10 +152,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    from . import simulate
+    from . import watch
 
     site = _site(args.site)
-    simulate.watch(site, args.host, args.port, seconds=args.seconds)
+    watch.watch(site, args.host, args.port, seconds=args.seconds)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 
@@ -27,7 +28,16 @@ def make_client(client_id: str) -> mqtt.Client:
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.reconnect_delay_set(min_delay=1, max_delay=5)
+    client.on_socket_open = _no_delay
     return client
+
+
+def _no_delay(client: mqtt.Client, userdata: object, sock: socket.socket) -> None:
+    """Small request/response messages must not wait for Nagle's algorithm."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):  # not a TCP socket (e.g. websockets or unix)
+        pass
 
 
 def connect_properties(session_expiry: int = SESSION_EXPIRY_S) -> Properties:

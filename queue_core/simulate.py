@@ -1,44 +1,39 @@
-"""A simulated morning (`arkaden simulate`) and a text wall display (`arkaden watch`), both over MQTT.
+"""A simulated morning (`arkaden simulate`): kiosks and counsellors played against the core over MQTT.
 
 `run` plays kiosks and counsellors against a running core: clients check in at the kiosks, counsellors
 call them, serve them, recall, mark no-shows and hand clients over to another service. Simulated time
 runs at `speed` simulated minutes per real minute; every action prints one short line.
 
-`watch` is what a wall display sees: it subscribes to the public topics only and prints the calls and,
-every few seconds, a compact board.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import math
 import random
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from . import protocol as p
-from .core_runner import make_client
+from .client import Link, Out
 from .site import Site
 
-Out = Callable[[str], None]
+
 
 REPLY_TIMEOUT_S = 5.0
+WORKERS = 16  # requests in flight at once: kiosks and counters do not wait for each other
 LOST_AFTER_S = 1.0  # say "broker lost" only when it stays away this long
 
 # Who comes to the centre: weights per walk-in concern id (unknown concerns get DEFAULT_CONCERN_WEIGHT).
 CONCERN_WEIGHTS = {
-    "aufenthalt": 26, "jobcenter": 18, "gesundheit": 12, "ankommen": 10, "arbeitsagentur": 8,
+    "aufenthalt": 22, "jobcenter": 18, "gesundheit": 12, "ankommen": 10, "arbeitsagentur": 8,
     "deutschkurs": 8, "schule-kita": 6, "anerkennung": 5, "bank-versicherung": 3, "weiterqualifizierung": 2,
 }
 DEFAULT_CONCERN_WEIGHT = 2
@@ -88,99 +83,14 @@ def arrivals_per_minute(t: datetime) -> float:
     """A morning's arrival rate: a crowd at the door, a busy first hours, a quieter end."""
     minutes = t.hour * 60 + t.minute
     if minutes < 8 * 60:
-        return 1.5
+        return 1.2
     if minutes < 9 * 60 + 30:
-        return 1.0
-    if minutes < 11 * 60:
         return 0.8
+    if minutes < 11 * 60:
+        return 0.6
     if minutes < 12 * 60 + 30:
-        return 0.5
-    return 0.3
-
-
-# --- the MQTT link -------------------------------------------------------------------------------
-
-
-class Link:
-    """One MQTT v5 client for all simulated devices: requests with correlation data, reconnects itself."""
-
-    def __init__(self, site: Site, host: str, port: int, out: Out, *, name: str = "sim",
-                 subscriptions: list[str] | None = None, on_public: Callable[[str, dict], None] | None = None):
-        self.topics = p.Topics(site.site.id)
-        self.run_id = uuid.uuid4().hex[:8]
-        self.device = f"{name}-{self.run_id}"
-        self.reply_topic = self.topics.reply(self.device)
-        self.host, self.port, self.out = host, port, out
-        self.subscriptions = subscriptions or []
-        self.on_public = on_public
-        self.ids = itertools.count(1)
-        self.connected = threading.Event()
-        self.ever_connected = False
-        self._pending: dict[bytes, dict | None] = {}
-        self._cv = threading.Condition()
-        self.client = make_client(f"arkaden-{self.device}")
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-
-    def start(self) -> None:
-        self.client.connect_async(self.host, self.port, keepalive=15, clean_start=True)
-        self.client.loop_start()
-
-    def stop(self) -> None:
-        try:
-            self.client.disconnect()
-        finally:
-            self.client.loop_stop()
-
-    def new_id(self) -> str:
-        return f"{self.device}-{next(self.ids)}"
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
-        if reason_code.is_failure:
-            return
-        subs = [(self.reply_topic, 1)] + [(t, 1) for t in self.subscriptions]
-        client.subscribe(subs)
-        self.ever_connected = True
-        self.connected.set()
-
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
-        self.connected.clear()
-
-    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
-        try:
-            data = json.loads(msg.payload) if msg.payload else {}
-        except ValueError:
-            return
-        if msg.topic == self.reply_topic:
-            corr = getattr(msg.properties, "CorrelationData", None) if msg.properties else None
-            with self._cv:
-                if corr in self._pending:
-                    self._pending[corr] = data
-                    self._cv.notify_all()
-        elif self.on_public is not None and isinstance(data, dict):
-            try:
-                self.on_public(msg.topic, data)
-            except Exception:  # a callback must never break paho's loop
-                pass
-
-    def request(self, topic: str, payload: dict[str, Any], timeout: float = REPLY_TIMEOUT_S) -> dict | None:
-        """Send a command with a unique id; the reply, or None if none came in time."""
-        cid = self.new_id()
-        corr = cid.encode()
-        props = Properties(PacketTypes.PUBLISH)
-        props.ResponseTopic = self.reply_topic
-        props.CorrelationData = corr
-        with self._cv:
-            self._pending[corr] = None
-        try:
-            self.client.publish(topic, json.dumps({"v": 1, "id": cid, **payload}).encode(), qos=1, properties=props)
-            with self._cv:
-                self._cv.wait_for(lambda: self._pending.get(corr) is not None, timeout)
-                return self._pending.get(corr)
-        finally:
-            with self._cv:
-                self._pending.pop(corr, None)
+        return 0.4
+    return 0.25
 
 
 # --- the simulation --------------------------------------------------------------------------------
@@ -214,6 +124,7 @@ class Morning:
         self.start = start
         self.rng = rng or random.Random()
         self.jobs: list[_Job] = []
+        self.jobs_lock = threading.Lock()
         self.seq = itertools.count()
         self.tickets: dict[str, Known] = {}
         self.current: dict[str, str | None] = {c.id: None for c in site.counters}
@@ -233,11 +144,13 @@ class Morning:
         # the real clock, minus the time the broker was away (the morning pauses meanwhile)
         self._t0 = time.monotonic()
         self._paused = 0.0
+        self._frozen_at: float | None = None  # while the broker is away, simulated time stands still
 
     # --- clock ---
 
     def sim_minutes(self) -> float:
-        return (time.monotonic() - self._t0 - self._paused) * self.speed / 60.0
+        now = self._frozen_at if self._frozen_at is not None else time.monotonic()
+        return (now - self._t0 - self._paused) * self.speed / 60.0
 
     def clock(self, minutes: float | None = None) -> str:
         t = self.start + timedelta(minutes=self.sim_minutes() if minutes is None else minutes)
@@ -246,8 +159,10 @@ class Morning:
     def now_local(self) -> datetime:
         return self.start + timedelta(minutes=self.sim_minutes())
 
-    def schedule(self, after_min: float, kind: str, counter: str | None = None) -> None:
-        heapq.heappush(self.jobs, _Job(self.sim_minutes() + max(after_min, 0.0), next(self.seq), kind, counter))
+    def schedule(self, after_min: float, kind: str, counter: str | None = None, *, base: float | None = None) -> None:
+        at = (self.sim_minutes() if base is None else base) + max(after_min, 0.0)
+        with self.jobs_lock:
+            heapq.heappush(self.jobs, _Job(at, next(self.seq), kind, counter))
 
     def say(self, what: str, text: str) -> None:
         self.out(f"{self.clock()}  {what:<6} {text}")
@@ -256,7 +171,7 @@ class Morning:
 
     def plan(self) -> None:
         self.schedule(0, "arrival")
-        for i, c in enumerate(self.site.counters):  # counsellors reach their desks over the first minutes
+        for c in self.site.counters:  # counsellors reach their desks over the first minutes
             self.schedule(5 + self.rng.uniform(0, 8), "next", c.id)
 
     def on_public(self, topic: str, data: dict) -> None:
@@ -271,9 +186,10 @@ class Morning:
 
     def step(self, job: _Job) -> None:
         if job.kind == "arrival":
+            # the next arrival is planned from this one's time, so slow replies do not thin out the crowd
+            rate = arrivals_per_minute(self.start + timedelta(minutes=job.at))
+            self.schedule(self.rng.expovariate(rate), "arrival", base=job.at)
             self.arrival()
-            rate = arrivals_per_minute(self.now_local())
-            self.schedule(self.rng.expovariate(rate), "arrival")
             return
         assert job.counter is not None
         getattr(self, f"counter_{job.kind}")(job.counter)
@@ -282,7 +198,8 @@ class Morning:
         """Print a refusal or a missing reply; True if the command did not go through."""
         if reply is None:
             self.stats["no_reply"] += 1
-            self.say("!", f"{who}: no reply from the core (is it running?)")
+            if self.link.connected.is_set():  # without a broker, the loop says so once
+                self.say("!", f"{who}: no reply from the core (is it running?)")
             return True
         if not reply.get("ok"):
             err = reply.get("error") or {}
@@ -309,8 +226,8 @@ class Morning:
         interpreter = rng.random() < INTERPRETER_SHARE.get(language, DEFAULT_INTERPRETER_SHARE)
         reply = self.link.request(self.topics.checkin(kiosk), {
             "concern": concern.id, "language": language, "party_size": party, "interpreter": interpreter})
-        title = _short(concern.title.get("de", concern.id), 32)
-        if self._refused(f"kiosk {title}", reply):
+        title = _short(concern.title.get("de", concern.id), 36)
+        if self._refused(f"kiosk {kiosk}", reply):
             return
         assert reply is not None
         ticket = reply.get("ticket") or {}
@@ -318,11 +235,20 @@ class Morning:
         self.tickets[number] = Known(concern.service, party, interpreter)
         self.stats["checkins"] += 1
         who = f"{language}, {party} Pers." + (", Dolmetsch" if interpreter else "")
-        self.say("kiosk", f"{number}  {title} ({who})  {ticket.get('waiting_ahead', 0)} vor")
+        ahead = int(ticket.get("waiting_ahead") or 0)
+        self.say("kiosk", f"{number}  {title} ({who})" + (f"  {ahead} ahead" if ahead else ""))
 
     def _where(self, counter_id: str) -> str:
         counter = self.site.counter(counter_id)
         return f"{self.site.room(counter.room).number} {counter.label}"
+
+    def _service_label(self, service_id: str) -> str:
+        """The agency's short name, or the service's German name where an agency has several."""
+        service = self.site.service(service_id)
+        agency = self.site.agency(service.agency)
+        if sum(1 for s in self.site.services if s.agency == agency.id) == 1:
+            return agency.short
+        return _short(service.name.get("de", service_id), 40)
 
     def _service_minutes(self, counter_id: str, number: str) -> float:
         known = self.tickets.get(number)
@@ -396,8 +322,7 @@ class Morning:
             if not self._refused(self._where(counter), reply, number):
                 if known:
                     known.service = dst
-                name = self.site.service(dst).name.get("de", dst)
-                self.say("handover", f"{number} → {_short(name, 34)}  „{note}“")
+                self.say("handover", f"{number}  {self._where(counter)} → {self._service_label(dst)}  „{note}“")
         else:
             reply = self.link.request(self.topics.counter_cmd(counter), {"action": "done"})
             if not self._refused(self._where(counter), reply, number):
@@ -426,13 +351,21 @@ class Morning:
     # --- the loop ---
 
     def loop(self, stop: threading.Event, seconds: float) -> None:
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sim")
+        try:
+            self._loop(stop, seconds, pool)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _loop(self, stop: threading.Event, seconds: float, pool: ThreadPoolExecutor) -> None:
         deadline = time.monotonic() + seconds if seconds > 0 else math.inf
         lost_since: float | None = None
         said_lost = False
         while not stop.is_set() and time.monotonic() < deadline:
             if not self.link.connected.is_set():
                 now = time.monotonic()
-                lost_since = lost_since or now
+                if lost_since is None:
+                    lost_since = self._frozen_at = now
                 if not said_lost and now - lost_since > LOST_AFTER_S:
                     where = f"{self.link.host}:{self.link.port}"
                     if self.link.ever_connected:
@@ -444,25 +377,26 @@ class Morning:
                 continue
             if lost_since is not None:
                 self._paused += time.monotonic() - lost_since
+                self._frozen_at = None
                 if said_lost:
                     self.say("!", "broker is back; carrying on")
                 lost_since, said_lost = None, False
-            if not self.jobs:
-                stop.wait(0.1)
-                continue
-            due = self.jobs[0].at - self.sim_minutes()
-            if due > 0:
-                stop.wait(min(due * 60.0 / self.speed, 0.2))
-                continue
-            job = heapq.heappop(self.jobs)
-            try:
-                self.step(job)
-            except Exception as exc:  # keep going whatever happens; say what it was
-                self.say("!", f"{job.kind} failed: {exc!r}")
-                if job.counter:
-                    self._reset(job.counter)
-                elif job.kind == "arrival":
-                    self.schedule(1, "arrival")
+            with self.jobs_lock:
+                due = [heapq.heappop(self.jobs) for _ in range(len(self.jobs))
+                       if self.jobs and self.jobs[0].at <= self.sim_minutes()]
+                wait = (self.jobs[0].at - self.sim_minutes()) * 60.0 / self.speed if self.jobs else 0.1
+            for job in due:
+                pool.submit(self._safe_step, job)
+            if not due:
+                stop.wait(min(max(wait, 0.001), 0.2))
+
+    def _safe_step(self, job: _Job) -> None:
+        try:
+            self.step(job)
+        except Exception as exc:  # keep going whatever happens; say what it was
+            self.say("!", f"{job.kind} failed: {exc!r}")
+            if job.counter:
+                self._reset(job.counter)
 
 
 def _short(text: str, width: int) -> str:
@@ -511,146 +445,3 @@ def run(site: Site, host: str, port: int, *, seconds: float = 0, speed: float = 
     out(f"simulation ends at {morning.clock()}: {s['checkins']} check-ins, {s['calls']} calls, {s['done']} served, "
         f"{s['refused']} refused, {s['no_reply']} without reply")
     return s
-
-
-# --- watch: a text wall display --------------------------------------------------------------------
-
-
-class Board:
-    """The public state a wall display keeps: queues and the latest calls."""
-
-    def __init__(self, site: Site):
-        self.site = site
-        self.topics = p.Topics(site.site.id)
-        self.queues: dict[str, dict] = {}
-        self.current: list[dict] = []
-        self.lock = threading.Lock()
-        self.changed = False
-
-    def update(self, topic: str, data: dict, out: Out) -> None:
-        try:
-            parsed = self.topics.parse(topic)
-        except p.TopicError:
-            return
-        name = parsed.spec.name
-        if parsed.spec.audience != "public":  # a display never shows anything else
-            return
-        with self.lock:
-            if name == "call":
-                again = "  (erneut)" if data.get("recall") else ""
-                out(f">>> {data.get('number', '?')}  →  Raum {data.get('room', '?')}, "
-                    f"{data.get('counter_label', '?')}{again}")
-            elif name == "queue" and parsed.param:
-                self.queues[parsed.param] = {"agency": data.get("agency"), "waiting": data.get("waiting", 0),
-                                             "estimated_wait_min": data.get("estimated_wait_min", 0)}
-                self.changed = True
-            elif name == "board":
-                for q in data.get("queues") or []:
-                    if isinstance(q, dict) and q.get("service"):
-                        self.queues[q["service"]] = q
-                self.current = [c for c in data.get("current") or [] if isinstance(c, dict)]
-                self.changed = True
-
-    def summary(self) -> list[str]:
-        """Waiting per agency with the longest estimated wait among its services."""
-        with self.lock:
-            self.changed = False
-            per: dict[str, list[int]] = {}
-            for service, q in self.queues.items():
-                agency = q.get("agency")
-                try:
-                    agency = self.site.agency(str(agency)).short
-                except KeyError:
-                    try:
-                        agency = self.site.agency_of_service(service).short
-                    except KeyError:
-                        agency = str(agency)
-                w = per.setdefault(agency, [0, 0])
-                w[0] += int(q.get("waiting") or 0)
-                w[1] = max(w[1], int(q.get("estimated_wait_min") or 0))
-            busy = [(a, w) for a, w in per.items() if w[0] > 0]
-            busy.sort(key=lambda x: -x[1][0])
-            total = sum(w[0] for _, w in busy)
-            parts = [f"{a} {w[0]} (~{w[1]} min)" for a, w in busy]
-            lines = [f"--- board: {total} waiting ---"]
-            line = ""
-            for part in parts:
-                if line and len(line) + len(part) + 3 > 100:
-                    lines.append("    " + line)
-                    line = ""
-                line = f"{line} · {part}" if line else part
-            if line:
-                lines.append("    " + line)
-            if self.current:
-                now = ", ".join(f"{c.get('number')} {c.get('room')}" for c in self.current[:8])
-                lines.append(f"    at the counters: {now}")
-            return lines
-
-
-def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threading.Event | None = None,
-          out: Out = print, board_every: float = 5.0) -> None:
-    """Print the public calls as they come and a compact board every `board_every` seconds."""
-    restore: Callable[[], None] = lambda: None  # noqa: E731
-    if stop is None:
-        stop, restore = _stop_event_with_signals()
-    topics = p.Topics(site.site.id)
-    board = Board(site)
-    connected = threading.Event()
-    ever = [False]
-    client = make_client(f"arkaden-watch-{uuid.uuid4().hex[:8]}")
-
-    def on_connect(c, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
-        if reason_code.is_failure:
-            return
-        c.subscribe(public_filters(topics), qos=1)
-        if ever[0]:
-            out("broker is back")
-        ever[0] = True
-        connected.set()
-
-    def on_disconnect(c, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
-        connected.clear()
-
-    def on_message(c, userdata, msg) -> None:  # type: ignore[no-untyped-def]
-        try:
-            data = json.loads(msg.payload) if msg.payload else {}
-            if isinstance(data, dict):
-                board.update(msg.topic, data, out)
-        except Exception:  # bad payloads are not the display's problem
-            pass
-
-    client.on_connect = on_connect
-    client.on_disconnect = on_disconnect
-    client.on_message = on_message
-    client.connect_async(host, port, keepalive=15, clean_start=True)
-    client.loop_start()
-    deadline = time.monotonic() + seconds if seconds > 0 else math.inf
-    next_board = time.monotonic() + board_every
-    lost_since: float | None = None
-    try:
-        while not stop.is_set() and time.monotonic() < deadline:
-            stop.wait(0.2)
-            now = time.monotonic()
-            if not connected.is_set():
-                if lost_since is None:
-                    lost_since = now
-                elif now - lost_since > LOST_AFTER_S and lost_since > 0:
-                    out(f"lost the broker at {host}:{port}; retrying" if ever[0]
-                        else f"waiting for the broker at {host}:{port} …")
-                    lost_since = -1.0  # said it
-                continue
-            lost_since = None
-            if now >= next_board:
-                next_board = now + board_every
-                if board.changed:
-                    for line in board.summary():
-                        out(line)
-    finally:
-        client.disconnect()
-        client.loop_stop()
-        restore()
-
-
-def public_filters(topics: p.Topics) -> list[tuple[str, int]]:
-    """The only subscriptions a display (and `watch`) makes: public topics."""
-    return [(topics.all_public(), 1)]

@@ -31,13 +31,28 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return store
 
 
+def _clock(site, start: str | None, scale: float):  # type: ignore[no-untyped-def]
+    """The core's clock: real time, or (for demos) a day that starts at `start` and runs `scale` times faster."""
+    import time
+    from datetime import datetime, time as daytime, timedelta
+
+    from .service import utcnow
+
+    if start is None and scale == 1:
+        return utcnow
+    first = datetime.combine(datetime.now(site.tz).date(), daytime.fromisoformat(start), site.tz) if start else utcnow()
+    t0 = time.monotonic()
+    return lambda: first + timedelta(seconds=(time.monotonic() - t0) * scale)
+
+
 def cmd_core(args: argparse.Namespace) -> int:
     from .core_runner import CoreRunner
     from .service import QueueService
 
     site = _site(args.site)
     store = _store(args)
-    service = QueueService(site, store, always_open=args.always_open)
+    clock = _clock(site, args.clock_start, args.clock_scale)
+    service = QueueService(site, store, always_open=args.always_open, clock=clock)
     runner = CoreRunner(service, args.host, args.port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -175,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("core", help="run the queue core service")
     p.add_argument("--site", required=True)
     p.add_argument("--always-open", action="store_true", help="ignore agencies' opening hours (demo, tests)")
+    p.add_argument("--clock-start", default=None, help="demo only: the core's day starts at this local time (HH:MM)")
+    p.add_argument("--clock-scale", type=float, default=1.0, help="demo only: the core's clock runs this much faster")
     with_db(p)
     with_broker(p)
     p.set_defaults(func=cmd_core)

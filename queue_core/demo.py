@@ -23,6 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from . import protocol as p
+from . import simulate
 from .broker import BrokerUnavailable, MosquittoBroker, find_mosquitto
 from .core_runner import make_client
 
@@ -41,6 +42,7 @@ class Context:
     port: int
     db_url: str
     workdir: Path
+    speed: float = 60.0
 
 
 @dataclass
@@ -89,7 +91,10 @@ def children(ctx: Context) -> list[Child]:
     py = sys.executable
     return [
         Child("core", [py, "-m", "queue_core.cli", "core", "--site", str(ctx.site_path), "--host", ctx.host,
-                       "--port", str(ctx.port), "--always-open", "--db-url", ctx.db_url]),
+                       "--port", str(ctx.port), "--always-open", "--db-url", ctx.db_url,
+                       # the core keeps the simulated morning's time, so its wait estimates are in simulated minutes
+                       "--clock-start", simulate.MORNING_START.isoformat(timespec="minutes"),
+                       "--clock-scale", str(ctx.speed)]),
         # later: Child("kiosk", [py, "-m", "kiosk_app", "--site", str(ctx.site_path), "--port", str(ctx.port)]),
         # later: Child("display", [py, "-m", "display_app", "--site", str(ctx.site_path), "--port", str(ctx.port)]),
     ]
@@ -145,7 +150,7 @@ class Printer:
 
 
 def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int:
-    from . import simulate, watch
+    from . import watch
     from .site import SiteConfigError, load_site
 
     try:
@@ -181,7 +186,7 @@ def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int
         except BrokerUnavailable as exc:
             print(f"arkaden demo: cannot start the broker: {exc}", file=sys.stderr)
             return 2
-        ctx = Context(site_file, site.site.id, broker.host, broker.port, db_url, workdir)
+        ctx = Context(site_file, site.site.id, broker.host, broker.port, db_url, workdir, speed)
         for child in children(ctx):
             child.start(workdir)
             procs.append(child)

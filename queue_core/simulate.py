@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as dtime
 
 
 from . import protocol as p
@@ -403,9 +404,11 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+MORNING_START = dtime(7, 55)
+
+
 def _morning_start(site: Site) -> datetime:
-    today = datetime.now(site.tz).replace(hour=7, minute=55, second=0, microsecond=0)
-    return today
+    return datetime.combine(datetime.now(site.tz).date(), MORNING_START, site.tz)
 
 
 def _stop_event_with_signals() -> tuple[threading.Event, Callable[[], None]]:

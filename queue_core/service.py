@@ -80,6 +80,8 @@ class QueueService:
     def _rebuild(self) -> QueueState:
         """Today's state, replayed from the event log."""
         state = QueueState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
+        # Replies older than two days are still in the store, but no device retries that long.
+        self._stored_keys = self.store.reply_keys_since(self.clock() - timedelta(days=2))
         count = 0
         for e in self.store.events(day=local_day(self.clock(), self.site.tz)):
             evolve(state, e)
@@ -260,12 +262,17 @@ class QueueService:
 
     def _remember(self, key: str, reply: str) -> None:
         self._replies[key] = reply
+        self._stored_keys.add(key)
+        if len(self._stored_keys) > 200_000:  # a core that runs for months: keep only recent days
+            self._stored_keys = self.store.reply_keys_since(self.clock() - timedelta(days=2))
         if len(self._replies) > self._reply_cache_size:
             self._replies.popitem(last=False)
 
     def _known_reply(self, key: str) -> str | None:
         cached = self._replies.get(key)
-        return cached if cached is not None else self.store.reply_for(key)
+        if cached is not None:
+            return cached
+        return self.store.reply_for(key) if key in self._stored_keys else None
 
     def _mark(self, e: ev.Event) -> None:
         d = self._dirty

@@ -138,6 +138,11 @@ class Store:
             row = s.get(CommandReply, command_key)
             return row.reply if row else None
 
+    def reply_keys_since(self, since: datetime) -> set[str]:
+        """Command ids answered since then: a key not in here needs no look-up."""
+        with Session(self.engine) as s:
+            return set(s.exec(select(CommandReply.key).where(CommandReply.at >= _utc(since))).all())
+
     def save_reply(self, command_key: str, reply: str) -> None:
         """Remember the answer to a command that changed nothing (a refusal), so a retry gets the same."""
         with Session(self.engine) as s:

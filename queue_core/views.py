@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 from . import engine
@@ -65,14 +66,14 @@ def board_state(state: QueueState, site: Site, now: datetime) -> p.BoardState:
 
 
 def ticket_list(state: QueueState, now: datetime) -> p.TicketList:
-    open_tickets = sorted((t for t in state.tickets.values() if t.status in OPEN_STATUSES),
-                          key=lambda t: (t.status not in ACTIVE, t.sort_key()))
+    open_tickets = [t for t in state.tickets.values() if t.status in OPEN_STATUSES]
+    shown = heapq.nsmallest(MAX_TICKET_ROWS, open_tickets, key=lambda t: (t.status not in ACTIVE, t.sort_key()))
     rows = [
         p.TicketRow(id=t.id, number=t.number, service=t.service, status=t.status.value, priority=t.priority,
                     arrived_at=t.arrived_at, counter=t.counter, language=t.language, party_size=t.party_size,
                     interpreter=t.interpreter, step_free=t.step_free, booked=t.booking_code is not None,
                     note=t.note)
-        for t in open_tickets[:MAX_TICKET_ROWS]
+        for t in shown
     ]
     return p.TicketList(tickets=rows, more=max(0, len(open_tickets) - MAX_TICKET_ROWS), at=now)
 

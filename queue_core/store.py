@@ -30,7 +30,7 @@ class EventRecord(SQLModel, table=True):
     actor: str = Field(max_length=80)
     ticket: str | None = Field(default=None, max_length=64, index=True)
     command_key: str | None = Field(default=None, max_length=160)
-    data: str
+    data: str = Field(sa_type=sa.Text)  # type: ignore[call-overload]
 
 
 class BookingRecord(SQLModel, table=True):
@@ -56,7 +56,7 @@ class CommandReply(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=160)
     at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
-    reply: str
+    reply: str = Field(sa_type=sa.Text)  # type: ignore[call-overload]
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,22 @@ def test_core_command_line_runs_and_stops_cleanly(fresh_broker: MosquittoBroker,
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "<6>arkaden.core: connected to" in err  # journald-friendly priority prefix
+
+
+def test_core_survives_a_broker_restart_and_republishes_the_board(core: CoreRunner, fresh_broker: MosquittoBroker) -> None:
+    kiosk = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")
+    t = kiosk.topics
+    assert kiosk.request(t.checkin("kiosk-1"), {"concern": "job"})["ticket"]["number"] == "J-001"
+    kiosk.close()
+    fresh_broker.restart()  # the dev broker keeps nothing: retained state is gone with it
+    deadline = time.monotonic() + 5
+    while core.connected.is_set() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert core.wait_connected(15), "core did not reconnect after the broker came back"
+    display = Device(fresh_broker.host, fresh_broker.port, "mini", "display-1")
+    try:
+        board = display.wait_for(t.board(), lambda m: True, timeout=10)  # republished by the core
+        assert {q["service"]: q["waiting"] for q in board["queues"]}["jobcenter"] == 1
+        assert display.request(t.checkin("kiosk-1"), {"concern": "job"})["ticket"]["number"] == "J-002"
+    finally:
+        display.close()

@@ -48,7 +48,8 @@ def _site_toml() -> str:
         for j in range(COUNTERS_PER_SERVICE):
             parts.append(f'[[counters]]\nid = "{svc[:4]}-{j}"\nroom = "r{i}"\nlabel = "Platz {j + 1}"\n'
                          f'services = ["{svc}"]\n')
-    parts.append('[[kiosks]]\nid = "kiosk-1"\n\n[[displays]]\nid = "display-1"\n')
+    parts += [f'[[kiosks]]\nid = "kiosk-{i}"\n' for i in range(1, KIOSKS + 2)]
+    parts.append('[[displays]]\nid = "display-1"\n')
     return "\n".join(parts)
 
 

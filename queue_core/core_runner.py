@@ -128,7 +128,10 @@ class CoreRunner:
             if pub.correlation is not None:
                 props = Properties(PacketTypes.PUBLISH)
                 props.CorrelationData = pub.correlation
-            self.client.publish(pub.topic, pub.payload, qos=1, retain=pub.retain, properties=props)
+            try:
+                self.client.publish(pub.topic, pub.payload, qos=1, retain=pub.retain, properties=props)
+            except (ValueError, TypeError) as exc:  # one bad topic must not swallow the other messages
+                log.error("could not publish on %r: %s", pub.topic[:200], exc)
 
     def _work(self) -> None:
         last_flush = time.monotonic()
@@ -145,7 +148,9 @@ class CoreRunner:
                     online = p.DevicePresence(device="core", kind="core", online=True, at=utcnow())
                     self.client.publish(self._presence_topic, online.to_bytes(), qos=1, retain=True)
                     self.service.mark_all_dirty()
-                elif item is not _IDLE:
+                elif item is _IDLE:
+                    self.service.roll_over_if_new_day()  # the board clears at midnight, not at the first command
+                else:
                     self._publish(self.service.handle(item))
                 now = time.monotonic()
                 if self.inbox.empty() or now - last_flush > FLUSH_EVERY_S:

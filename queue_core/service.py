@@ -9,6 +9,7 @@ produced by `flush_state()`, so a burst of check-ins updates the board once.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import uuid
 from collections import Counter, OrderedDict
@@ -73,6 +74,8 @@ class QueueService:
         self._reply_cache_size = reply_cache_size
         self._dirty = _Dirty()
         self._stale = False
+        self._kiosk_ids = {k.id for k in site.kiosks}
+        self._desk_ids = {d.id for d in site.reception}
         self.state = self._rebuild()
 
     # --- state -----------------------------------------------------------------------------------
@@ -101,6 +104,20 @@ class QueueService:
         self._stale = False
         return True
 
+    def roll_over_if_new_day(self) -> None:
+        """At local midnight yesterday's visits leave the board, before any command of the new day is decided."""
+        today = local_day(self.clock(), self.site.tz)
+        if self.state.day is not None and self.state.day != today:
+            log.info("a new day (%s): numbers restart, yesterday's open visits leave the board", today)
+            self._try_rebuild()
+
+    def _known_device(self, family: str, device: str) -> bool:
+        if family in ("checkin", "lookup"):
+            return device in self._kiosk_ids
+        if family == "reception_cmd":
+            return device in self._desk_ids
+        return True  # counters are checked by the engine, with its own error
+
     def mark_all_dirty(self) -> None:
         self._dirty = _Dirty({s.id for s in self.site.services}, {c.id for c in self.site.counters}, True, True)
 
@@ -121,7 +138,13 @@ class QueueService:
             command = p.parse_payload(model, msg.payload)
         except p.ProtocolError as exc:
             return self._refuse(msg, exc.command_id, exc.code, exc.message)
+        except Exception as exc:  # anything the parser did not foresee is still just bad input
+            return self._refuse(msg, None, "bad_payload", f"unreadable payload ({type(exc).__name__})")
         assert parsed.param is not None
+        if not self._known_device(parsed.spec.name, parsed.param):
+            return self._refuse(msg, command.id, "unknown_device",  # type: ignore[attr-defined]
+                                f"{parsed.param[:40]!r} is not configured at this site")
+        self.roll_over_if_new_day()
         if self._stale and not self._try_rebuild():
             return self._refuse(msg, command.id, "storage", "storage is unavailable; nothing was changed")  # type: ignore[attr-defined]
         key = f"{parsed.spec.name}:{parsed.param}:{command.id}"  # type: ignore[attr-defined]
@@ -231,8 +254,12 @@ class QueueService:
         """Apply, store events and reply in one transaction, then publish: what is published is stored."""
         if events:
             seqs, reply = self._apply_and_store(events, key, make_reply)
-        else:  # nothing changed (e.g. a double press): answer, and answer a retry the same way
+        else:  # nothing changed (e.g. a double press): answer, and answer a retry the same way, also after a restart
             seqs, reply = [], make_reply().model_dump_json(exclude_none=True)
+            try:
+                self.store.save_reply(key, reply)
+            except Exception as exc:  # the answer still stands in memory
+                log.error("could not store the reply to %s: %s", key[:160], exc)
             self._remember(key, reply)
         out = self._reply(msg, reply.encode())
         for seq, e in zip(seqs, events):
@@ -301,7 +328,8 @@ class QueueService:
         return out
 
     def _reply(self, msg: Incoming, payload: bytes) -> list[Publication]:
-        if msg.response_topic is None:
+        """Answer on the requester's Response Topic, but only if it is one of this site's reply topics."""
+        if msg.response_topic is None or not _reply_topic_ok(self.topics, msg.response_topic):
             return []
         return [Publication(msg.response_topic, payload, correlation=msg.correlation)]
 
@@ -314,7 +342,7 @@ class QueueService:
         out = [Publication(self.topics.error(), rejected.to_bytes())]
         if msg.response_topic is not None and _reply_topic_ok(self.topics, msg.response_topic):
             error = p.ErrorInfo(code=code, message=message)
-            cid = command_id or "unknown"
+            cid = command_id if command_id and _VALID_ID.fullmatch(command_id) else "unknown"
             reply: p.Payload
             if "/cmd/checkin/" in msg.topic:
                 reply = p.CheckInReply(id=cid, ok=False, error=error)
@@ -349,6 +377,9 @@ class QueueService:
 
     def open_tickets(self) -> list[Ticket]:
         return [t for t in self.state.tickets.values() if t.status not in (TicketStatus.DONE, TicketStatus.CANCELLED)]
+
+
+_VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
 def _reply_topic_ok(topics: p.Topics, topic: str) -> bool:

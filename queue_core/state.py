@@ -156,6 +156,7 @@ def _roll_over(state: QueueState, day: date) -> None:
     for c in state.counters.values():
         c.status, c.ticket, c.called_at, c.since = CounterStatus.CLOSED, None, None, None
     state.recent_calls.clear()
+    state.durations.clear()  # as a restarted core, which replays only today's events
 
 
 def _issued(state: QueueState, e: ev.TicketIssued) -> None:

@@ -208,3 +208,58 @@ def test_reception_list_stays_bounded_on_a_busy_day(store: Store) -> None:
     assert len(data["tickets"]) == 150 and data["more"] == 250
     assert data["tickets"][0]["status"] == "called"  # active ones first
     assert len(tickets.payload) < 60_000
+
+
+def test_replies_never_go_to_public_or_wildcard_topics_and_the_call_still_goes_out(store: Store) -> None:
+    svc = make(store)
+    checkin(svc, "c1")
+    for i, bad in enumerate(("arkaden/v1/mini/public/board", "arkaden/v1/mini/reply/+", "elsewhere")):
+        body = json.dumps({"v": 1, "id": f"x{i}", "concern": "job"}).encode()
+        pubs = svc.handle(Incoming(T.checkin("kiosk-1"), body, bad, b"c"))
+        assert all(x.topic != bad for x in pubs)
+    pubs = svc.handle(Incoming(T.counter_cmd("abh-1"), b'{"v":1,"id":"n","action":"next"}', "arkaden/v1/mini/reply/+", b"c"))
+    assert [x.topic for x in pubs if x.topic == T.call()] == [T.call()]
+
+
+def test_an_unusable_command_id_or_deep_nesting_still_gets_a_clear_refusal(store: Store) -> None:
+    svc = make(store)
+    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": "a b", "concern": "job"})
+    assert reply["ok"] is False and reply["id"] == "unknown" and reply["error"]["code"] == "bad_payload"
+    reply, _ = send(svc, T.checkin("kiosk-1"), b"[" * 5000 + b"]" * 5000)
+    assert reply["error"]["code"] == "bad_json"
+
+
+def test_unknown_devices_are_refused(store: Store) -> None:
+    svc = make(store)
+    reply, _ = send(svc, T.checkin("kiosk-from-elsewhere"), {"id": "c", "concern": "job"})
+    assert reply["error"]["code"] == "unknown_device"
+    reply, _ = send(svc, T.reception_cmd("x" * 120), {"id": "r", "action": "cancel", "ticket": "A-001", "operator": "o"})
+    assert reply["error"]["code"] == "unknown_device"
+    assert svc.state.tickets == {}
+
+
+def test_the_first_command_of_a_new_day_starts_from_a_clean_board(store: Store) -> None:
+    clock = Clock()
+    svc = make(store, clock)
+    checkin(svc, "c1")
+    checkin(svc, "c2")
+    send(svc, T.counter_cmd("abh-1"), {"id": "n1", "action": "next"})
+    clock.now += timedelta(days=1)
+    reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": "n2", "action": "next"})
+    assert reply["ok"] is True and reply.get("number") is None  # nobody from yesterday is called
+    assert svc.state.tickets == {} and svc.stats["internal_errors"] == 0
+    assert checkin(svc, "d1")["ticket"]["number"] == "A-001"
+
+
+def test_a_retried_double_press_does_not_skip_a_client_even_after_a_restart(store: Store) -> None:
+    clock = Clock()
+    svc = make(store, clock)
+    checkin(svc, "c1")
+    checkin(svc, "c2")
+    assert send(svc, T.counter_cmd("abh-1"), {"id": "p1", "action": "next"})[0]["number"] == "A-001"
+    clock.now += timedelta(seconds=0.5)
+    assert send(svc, T.counter_cmd("abh-1"), {"id": "p2", "action": "next"})[0]["number"] == "A-001"
+    clock.now += timedelta(seconds=5)
+    again = make(store, clock)
+    assert send(again, T.counter_cmd("abh-1"), {"id": "p2", "action": "next"})[0]["number"] == "A-001"
+    assert again.state.tickets[next(iter(again.state.tickets))].status.value == "called"

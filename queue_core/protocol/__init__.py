@@ -33,6 +33,8 @@ def parse_payload(model: type[Payload], raw: bytes) -> Payload:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError("bad_json", f"payload is not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("bad_json", "payload is nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_json", "payload must be a JSON object")
     command_id = data.get("id") if isinstance(data.get("id"), str) else None

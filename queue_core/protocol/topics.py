@@ -137,6 +137,8 @@ class Topics:
         prefix = self.root + "/"
         if not topic.startswith(prefix):
             raise TopicError(f"topic {topic!r} is not under {self.root}")
+        if "+" in topic or "#" in topic:
+            raise TopicError(f"topic {topic!r} contains a wildcard")
         levels = topic[len(prefix):].split("/")
         for spec in SPECS:
             want = spec.pattern.split("/")

@@ -55,11 +55,14 @@ class CoreRunner:
         self.host, self.port, self.keepalive = host, port, keepalive
         self.topics = service.topics
         self.client_id = client_id or f"arkaden-core-{service.site.site.id}"
-        self.inbox: queue.Queue[Incoming | None] = queue.Queue()
+        # (message, mid, qos): a command is acknowledged to the broker only after it is committed, so a
+        # core that dies with work in its inbox gets those commands again (its replies make that harmless)
+        self.inbox: queue.Queue[tuple[Incoming, int, int] | None] = queue.Queue()
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self.client = make_client(self.client_id)
+        self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -75,7 +78,7 @@ class CoreRunner:
             return
         log.info("connected to %s:%d (session present: %s)", self.host, self.port, flags.session_present)
         client.subscribe(self.topics.all_commands(), qos=1)
-        self.inbox.put(_CONNECTED)
+        self.inbox.put((_CONNECTED, 0, 0))
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
@@ -88,7 +91,8 @@ class CoreRunner:
             props = message.properties
             response = getattr(props, "ResponseTopic", None) if props else None
             correlation = getattr(props, "CorrelationData", None) if props else None
-            self.inbox.put(Incoming(message.topic, bytes(message.payload), response, correlation))
+            incoming = Incoming(message.topic, bytes(message.payload), response, correlation)
+            self.inbox.put((incoming, message.mid, message.qos))
         except Exception:  # never let a callback raise into paho's network loop
             log.exception("could not queue a message on %s", getattr(message, "topic", "?"))
 
@@ -103,6 +107,8 @@ class CoreRunner:
 
     def stop(self) -> None:
         self._stop.set()
+        # No unsubscribe: the persistent session keeps the subscription, so commands sent while the core
+        # is away wait at the broker; anything still unacknowledged in the inbox is delivered again.
         self.inbox.put(None)
         if self._worker:
             self._worker.join(timeout=10)
@@ -137,12 +143,13 @@ class CoreRunner:
         last_flush = time.monotonic()
         while True:
             try:
-                item = self.inbox.get(timeout=0.5)
+                entry = self.inbox.get(timeout=0.5)
             except queue.Empty:
-                item = _IDLE
-            if item is None:
+                entry = (_IDLE, 0, 0)
+            if entry is None:
                 self._publish(self.service.flush_state())
                 return
+            item, mid, qos = entry
             try:
                 if item is _CONNECTED:
                     online = p.DevicePresence(device="core", kind="core", online=True, at=utcnow())
@@ -152,6 +159,8 @@ class CoreRunner:
                     self.service.roll_over_if_new_day()  # the board clears at midnight, not at the first command
                 else:
                     self._publish(self.service.handle(item))
+                    if qos > 0:
+                        self.client.ack(mid, qos)
                 now = time.monotonic()
                 if self.inbox.empty() or now - last_flush > FLUSH_EVERY_S:
                     self._publish(self.service.flush_state())

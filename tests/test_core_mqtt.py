@@ -95,11 +95,7 @@ def test_commands_sent_while_the_core_restarts_are_not_lost(fresh_broker: Mosqui
     kiosk = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")
     try:
         kiosk.request(kiosk.topics.checkin("kiosk-1"), {"concern": "job"})
-        runner.client.disconnect()  # a clean stop keeps the session (clean_start=False, session expiry)
-        runner.client.loop_stop()
-        runner._stop.set()
-        runner.inbox.put(None)
-        time.sleep(0.3)
+        runner.stop()  # a clean stop keeps the session (clean_start=False, session expiry)
         # sent while the core is away: the broker queues it in the core's session
         body = {"v": 1, "id": "while-away", "concern": "job"}
         kiosk.client.publish(kiosk.topics.checkin("kiosk-1"), json.dumps(body).encode(), qos=1).wait_for_publish(5)

@@ -24,3 +24,4 @@ def setup(level: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel((level or os.environ.get("ARKADEN_LOG_LEVEL") or "INFO").upper())
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migrations say nothing unless something is wrong

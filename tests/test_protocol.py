@@ -97,3 +97,16 @@ def test_core_package_never_imports_ui_or_hardware_libraries() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == ""
+
+
+def test_every_error_code_the_core_uses_is_documented() -> None:
+    import re
+
+    used: set[str] = set()
+    for path in (REPO / "queue_core").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'(?:Rejected|ProtocolError)\(\s*"([a-z_]+)"', text))
+        used |= set(re.findall(r'_refuse\([^"\n]*"([a-z_]+)"', text))
+    assert used, "the scan found no codes: the pattern is broken"
+    assert used - {"id"} <= set(p.ERROR_CODES), f"undocumented: {sorted(used - {'id'} - set(p.ERROR_CODES))}"
+    assert "| `bad_json` |" in docs.render()

@@ -32,7 +32,7 @@ def _type_of(schema: dict[str, Any] | bool, defs: dict[str, Any]) -> str:
 
 
 def _constraints(schema: dict[str, Any]) -> str:
-    parts = []
+    parts: list[str] = []
     for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minimum", "≥"),
                        ("maximum", "≤"), ("pattern", "pattern")):
         for s in [schema, *schema.get("anyOf", [])]:
@@ -48,10 +48,12 @@ def _model_table(model: type[BaseModel]) -> list[str]:
     required = set(schema.get("required", []))
     lines = ["| field | type | required | notes |", "| --- | --- | --- | --- |"]
     for name, field in schema.get("properties", {}).items():
-        notes = " ".join(x for x in (field.get("description", ""), _constraints(field)) if x)
+        described = field.get("description", "").rstrip(".")
+        notes = "; ".join(x for x in (described, _constraints(field)) if x)
         if "default" in field and name not in required:
             notes = f"default `{field['default']}`. " + notes
-        lines.append(f"| `{name}` | {_type_of(field, defs)} | {'yes' if name in required else 'no'} | {notes.strip()} |")
+        cells = [f"`{name}`", _type_of(field, defs), "yes" if name in required else "no", notes.strip()]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return lines
 
 
@@ -84,7 +86,36 @@ def render() -> str:
         names = ", ".join(f"[{m.__name__}](#{m.__name__.lower()})" for m in s.payloads)
         out.append(f"| `{s.pattern}` | {s.direction} | {s.qos} | {'yes' if s.retained else 'no'} | "
                    f"{s.audience} | {names} | {s.about} |")
-    out += ["", "## Payloads", ""]
+    out += [
+        "",
+        "## For device developers",
+        "",
+        "- A device learns its tiles, languages, rooms, counters and its own id from the site file (TOML, "
+        "`sites/*.toml`); the topic parameter is always the device's configured id (`kiosks[].id`, "
+        "`counters[].id`, `reception[].id`), otherwise the command is refused with `unknown_device`.",
+        "- Requests: publish with QoS 1, set Response Topic to `reply/<your device id>` under the site root and "
+        "Correlation Data to any bytes (e.g. the command id); subscribe to your reply topic first. Replies "
+        "to any other topic (public ones, wildcards, other sites) are never sent.",
+        "- Retries: reuse the same `id` until you get an answer (suggested timeout 1.5 s per try). The core "
+        "remembers its answers for two days, also across restarts, so a retry is never applied twice.",
+        "- Counters: `next` finishes the current client (if any) and calls the next; a second `next` within "
+        "the site's `double_press_seconds` keeps the client just called. `recall` up to `max_recalls` times, "
+        "then the next recall is a no-show. `start` is optional; `done`, `park`, `transfer` need a current "
+        "client; `pause` needs none.",
+        "- Numbers and rooms for a display come from `BoardState` (retained, so a display that boots has it at "
+        "once) and `TicketCalled`; button boxes show `CounterState` (`number` and `waiting`).",
+        "- The ticket `token` in a CheckInReply is the client's secret: print it as QR code, never show it "
+        "on a public screen.",
+        "",
+        "## Error codes",
+        "",
+        "| code | meaning | worth retrying later |",
+        "| --- | --- | --- |",
+        *(f"| `{code}` | {meaning} | {'yes' if retry else 'no'} |" for code, (meaning, retry) in p.ERROR_CODES.items()),
+        "",
+        "## Payloads",
+        "",
+    ]
     seen: list[type[BaseModel]] = []
     for s in SPECS:
         for m in s.payloads:

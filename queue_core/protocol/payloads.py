@@ -10,6 +10,36 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 SCHEMA_VERSION = 1
 MAX_PAYLOAD_BYTES = 16 * 1024
 
+# Every refusal's code, what it means, and whether sending the same command again later can succeed.
+ERROR_CODES: dict[str, tuple[str, bool]] = {
+    "too_large": ("payload over the size limit", False),
+    "bad_json": ("payload is not a JSON object (or nested too deeply)", False),
+    "unsupported_version": ("schema version `v` is not one this core speaks", False),
+    "bad_payload": ("a field is missing, unknown or invalid; the message names it", False),
+    "unknown_topic": ("topic is not part of this site's protocol", False),
+    "not_a_command": ("something was sent on a topic only the core publishes to", False),
+    "unknown_device": ("the device id in the topic is not in the site file", False),
+    "unknown_concern": ("no such kiosk tile", False),
+    "appointment_only": ("this concern needs a booked appointment", False),
+    "closed": ("the agency is closed now", True),
+    "no_booking": ("no open appointment today for this booking code", False),
+    "bad_offline_number": ("an offline number outside every kiosk's block", False),
+    "number_taken": ("that offline number was already handed in today", False),
+    "duplicate_ticket": ("internal: a ticket id collided", True),
+    "unknown_counter": ("no such counter", False),
+    "unknown_service": ("no such service", False),
+    "unknown_ticket": ("no such ticket today (id or number)", False),
+    "unknown_action": ("no such action", False),
+    "no_current_ticket": ("the counter has no client at the moment", False),
+    "wrong_state": ("the ticket is not in a state that allows this action", False),
+    "missing_field": ("the action needs a field that is missing (e.g. to_service)", False),
+    "same_service": ("a transfer to the service the ticket is already at", False),
+    "busy": ("finish the current client before pausing", False),
+    "bad_priority": ("priority must be 0 to 9", False),
+    "storage": ("the core could not store the change; nothing changed", True),
+    "internal": ("a bug in the core; nothing changed, the core keeps running", True),
+}
+
 CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
                                  description="unique per command; a repeat with the same id is answered, not re-applied")]
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
@@ -87,6 +117,8 @@ class ReceptionCommand(Payload):
 
 
 class ErrorInfo(BaseModel):
+    """Why a command was refused: a stable `code` (see the error table) and a sentence for people."""
+
     code: str
     message: str
 
@@ -106,6 +138,8 @@ class IssuedTicket(BaseModel):
 
 
 class CheckInReply(Payload):
+    """Reply to CheckIn: the ticket, or the error. `id` repeats the command's id."""
+
     id: CommandId
     ok: bool
     ticket: IssuedTicket | None = None
@@ -113,6 +147,8 @@ class CheckInReply(Payload):
 
 
 class Appointment(BaseModel):
+    """One appointment of a booking code today (private: only in LookupReply)."""
+
     service: str
     slot: datetime
     party_size: int
@@ -121,6 +157,8 @@ class Appointment(BaseModel):
 
 
 class LookupReply(Payload):
+    """Reply to LookupBooking: today's appointments of the code, or the error."""
+
     id: CommandId
     ok: bool
     appointments: list[Appointment] = Field(default_factory=list)
@@ -155,7 +193,7 @@ class TicketCalled(Payload):
 class CommandRejected(Payload):
     """Private: a command was refused; says why. Also sent as reply when a response topic was given."""
 
-    command_id: str | None
+    command_id: str | None = Field(default=None, description="the refused command's id, when it was readable")
     topic: str
     code: str
     message: str
@@ -194,12 +232,14 @@ class CounterState(Payload):
     label: str
     room: str
     status: Literal["closed", "open", "paused"]
-    number: str | None
+    number: str | None = Field(default=None, description="the number at the counter; absent when none")
     waiting: int
     at: AwareDatetime
 
 
 class BoardCall(BaseModel):
+    """One call on the board: which number goes to which room and counter."""
+
     number: str
     counter: str
     counter_label: str
@@ -210,6 +250,8 @@ class BoardCall(BaseModel):
 
 
 class BoardQueue(BaseModel):
+    """One service's queue on the board: counts only."""
+
     service: str
     agency: str
     waiting: int
@@ -226,6 +268,8 @@ class BoardState(Payload):
 
 
 class TicketRow(BaseModel):
+    """One open ticket for reception (private)."""
+
     id: str
     number: str
     service: str
@@ -257,10 +301,12 @@ class DevicePresence(Payload):
     online: bool
     at: AwareDatetime | None = None
     version: str | None = None
+    # kind: core, kiosk, printer, display, button_box, reception
     detail: dict[str, str] = Field(default_factory=dict, description="e.g. paper: ok|out|unknown")
 
 
 __all__ = [
+    "ERROR_CODES",
     "Payload",
     "CheckIn",
     "LookupBooking",

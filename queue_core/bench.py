@@ -22,7 +22,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from . import protocol as p
-from .broker import MosquittoBroker
+from .broker import MosquittoBroker, stop_process
 from .core_runner import make_client
 
 SITE_ID = "bench"
@@ -206,16 +206,6 @@ def _start_core(workdir: Path, port: int) -> subprocess.Popen[bytes]:
         return subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
 
 
-def _stop_core(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 def _core_failed(workdir: Path, what: str) -> RuntimeError:
     try:
         tail = "\n".join((workdir / "core.log").read_text(errors="replace").splitlines()[-20:])
@@ -330,7 +320,7 @@ def run(quick: bool = False) -> dict:
                 with contextlib.suppress(OSError, RuntimeError):  # keep stopping the rest
                     c.close()
             if proc is not None:
-                _stop_core(proc)
+                stop_process(proc)
             broker.stop()
     return {
         "broker_rtt_ms": _stats(rtt),

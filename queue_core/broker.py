@@ -42,6 +42,18 @@ def find_mosquitto() -> str:
     return binary
 
 
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5) -> None:
+    """Terminate a child process, wait, and kill it if it does not go."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
 def _accepts_connections(port: int) -> bool:
     try:
         with socket.create_connection((HOST, port), timeout=0.2):
@@ -130,14 +142,8 @@ class MosquittoBroker:
     def stop(self) -> None:
         """Stop the broker: terminate, wait, and kill if it does not go."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        if proc is not None:
+            stop_process(proc)
 
     def restart(self) -> None:
         """Stop and start again on the same port."""

@@ -7,25 +7,22 @@ processes and (unless --db-url says otherwise) a fresh SQLite database. Child pr
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from . import protocol as p
 from . import simulate
-from .broker import BrokerUnavailable, MosquittoBroker, find_mosquitto
-from .core_runner import make_client
+from .broker import BrokerUnavailable, MosquittoBroker, find_mosquitto, stop_process
+from .client import Link
+from .site import Site
 
 REPO = Path(__file__).resolve().parents[1]
 CORE_READY_TIMEOUT_S = 30.0
@@ -68,15 +65,8 @@ class Child:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 10) -> None:
-        if not self.alive():
-            return
-        assert self.proc is not None
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+        if self.proc is not None:
+            stop_process(self.proc, timeout)
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -100,37 +90,20 @@ def children(ctx: Context) -> list[Child]:
     ]
 
 
-def wait_for_core(site_id: str, host: str, port: int, timeout: float, alive: Callable[[], bool]) -> bool:
+def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Callable[[], bool]) -> bool:
     """True once the core answers a request (a booking lookup for a code that does not exist)."""
-    topics = p.Topics(site_id)
-    device = f"demo-{uuid.uuid4().hex[:8]}"
-    reply_topic = topics.reply(device)
-    answered = threading.Event()
-    subscribed = threading.Event()
-    client = make_client(f"arkaden-{device}")
-    client.on_connect = lambda c, *a: c.subscribe(reply_topic, qos=1)
-    client.on_subscribe = lambda *a: subscribed.set()
-    client.on_message = lambda c, u, msg: answered.set() if msg.topic == reply_topic else None
-    client.connect_async(host, port, keepalive=15, clean_start=True)
-    client.loop_start()
+    link = Link(site, host, port, lambda _line: None, name="demo")
+    link.start()
     deadline = time.monotonic() + timeout
     try:
-        n = 0
         while time.monotonic() < deadline and alive():
-            if subscribed.is_set():
-                n += 1
-                cid = f"{device}-ping-{n}"
-                props = Properties(PacketTypes.PUBLISH)
-                props.ResponseTopic = reply_topic
-                props.CorrelationData = cid.encode()
-                body = {"v": 1, "id": cid, "booking_code": "DEMO-PING"}
-                client.publish(topics.lookup("demo"), json.dumps(body).encode(), qos=1, properties=props)
-            if answered.wait(0.5):
-                return True
+            if link.connected.wait(0.5):
+                kiosk = site.kiosks[0].id if site.kiosks else "demo"
+                if link.request(link.topics.lookup(kiosk), {"booking_code": "DEMO-PING"}, timeout=0.5) is not None:
+                    return True
         return False
     finally:
-        client.disconnect()
-        client.loop_stop()
+        link.stop()
 
 
 class Printer:
@@ -191,7 +164,7 @@ def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int
             child.start(workdir)
             procs.append(child)
         core = procs[0]
-        if not wait_for_core(site.site.id, broker.host, broker.port, CORE_READY_TIMEOUT_S, core.alive):
+        if not wait_for_core(site, broker.host, broker.port, CORE_READY_TIMEOUT_S, core.alive):
             if stop.is_set():
                 return 0
             print(f"arkaden demo: the core did not answer within {CORE_READY_TIMEOUT_S:.0f} s. "

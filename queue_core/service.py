@@ -22,7 +22,7 @@ from . import events as ev
 from . import protocol as p
 from .engine import Rejected
 from .site import Site
-from .state import QueueState, Ticket, TicketStatus, evolve, local_day
+from .state import QueueState, Ticket, evolve, local_day
 from .store import Store
 
 log = logging.getLogger("arkaden.core")
@@ -374,10 +374,6 @@ class QueueService:
         if d.tickets:
             out.append(Publication(self.topics.tickets(), views.ticket_list(self.state, now).to_bytes(), retain=True))
         return out
-
-    def open_tickets(self) -> list[Ticket]:
-        return [t for t in self.state.tickets.values() if t.status not in (TicketStatus.DONE, TicketStatus.CANCELLED)]
-
 
 _VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 

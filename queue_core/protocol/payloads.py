@@ -177,8 +177,8 @@ class CommandResult(Payload):
 # --- events -------------------------------------------------------------------------------------
 
 
-class TicketCalled(Payload):
-    """Public: a number is called (or recalled) to a counter. Numbers, rooms and counters only."""
+class BoardCall(BaseModel):
+    """One call on the board: which number goes to which room and counter."""
 
     number: str
     counter: str
@@ -186,8 +186,13 @@ class TicketCalled(Payload):
     room: str
     floor: int
     agency: str
-    recall: bool = False
     at: AwareDatetime
+
+
+class TicketCalled(Payload, BoardCall):
+    """Public: a number is called (or recalled) to a counter. Numbers, rooms and counters only."""
+
+    recall: bool = False
 
 
 class CommandRejected(Payload):
@@ -235,18 +240,6 @@ class CounterState(Payload):
     number: str | None = Field(default=None, description="the number at the counter; absent when none")
     waiting: int
     at: AwareDatetime
-
-
-class BoardCall(BaseModel):
-    """One call on the board: which number goes to which room and counter."""
-
-    number: str
-    counter: str
-    counter_label: str
-    room: str
-    floor: int
-    agency: str
-    at: datetime
 
 
 class BoardQueue(BaseModel):

@@ -174,3 +174,41 @@ def artifacts_dir() -> Path:
     path = REPO_ROOT / "artifacts"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+class XServer:
+    """A private Xvfb screen for the Kivy apps; ``env()`` is the environment a child app needs."""
+
+    def __init__(self, display: str, proc: subprocess.Popen[bytes], home: Path) -> None:
+        self.display, self.proc, self.home = display, proc, home
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(DISPLAY=self.display, XDG_CACHE_HOME=str(self.home), SDL_AUDIODRIVER="dummy",
+                   PYTHONPATH=str(REPO_ROOT), LIBGL_ALWAYS_SOFTWARE="1")
+        env.update(extra)
+        return env
+
+
+@pytest.fixture(scope="session")
+def xserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
+    """One Xvfb (1920×1920, so both orientations fit) for the whole run; fails when Xvfb is missing."""
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        pytest.fail("Xvfb not found: install the Debian package 'xvfb' (./scripts/test does)", pytrace=False)
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1920x1920x24", "-nolisten", "tcp",
+                             "-noreset"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as fh:
+        number = fh.readline().strip()
+    if not number:
+        proc.kill()
+        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+        pytest.fail(f"Xvfb did not start: {err[-500:]}", pytrace=False)
+    yield XServer(f":{number}", proc, tmp_path_factory.mktemp("xhome"))
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()

@@ -1,0 +1,1 @@
+"""The check-in kiosk: touchscreen screens (Kivy), view models, the offline outbox and the slip printer."""

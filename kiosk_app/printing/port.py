@@ -1,0 +1,82 @@
+"""The ticket-printer port: the slip's content, the printer's status, and the interface the kiosk prints through."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+Paper = Literal["ok", "low", "out", "unknown"]
+Cover = Literal["closed", "open", "unknown"]
+Online = Literal["yes", "no", "unknown"]
+
+
+@dataclass(frozen=True)
+class Slip:
+    """Everything printed on one ticket slip. No name and no booking details, by construction."""
+
+    ticket_id: str                 # the print job's id: a retried job with the same id never prints twice
+    number: str                    # e.g. "J-017"
+    token: str                     # opaque ticket token, carried by the QR code
+    lang: str                      # the client's language (also the interpreter language)
+    concern: str                   # the concern in the client's language
+    concern_de: str                # ... and in German, for the counsellor
+    rooms: tuple[str, ...]         # room numbers of the counters that serve the service
+    floor: int
+    directions: str = ""           # the way to the room, client's language
+    directions_de: str = ""
+    estimated_wait_min: int = 0
+    waiting_ahead: int = 0
+    issued_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
+    offline: bool = False          # issued by the kiosk while the core was unreachable
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    """What the printer said to DLE EOT. A missing or invalid answer is "unknown", never "ok"."""
+
+    paper: Paper = "unknown"
+    cover: Cover = "unknown"
+    online: Online = "unknown"
+    error: str = ""                # the last transport error, in words ("" when none)
+
+    @property
+    def can_print(self) -> bool:
+        """Known good: online, cover closed, paper not out."""
+        return self.online == "yes" and self.cover == "closed" and self.paper in ("ok", "low")
+
+    def as_detail(self) -> dict[str, str]:
+        """The presence detail a kiosk publishes for reception."""
+        detail = {"paper": self.paper, "cover": self.cover, "printer_online": self.online}
+        if self.error:
+            detail["printer_error"] = self.error[:120]
+        return detail
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    ticket_id: str
+    printed: bool
+    status: PrinterStatus
+    reason: str = ""               # why not printed, in words (for logs and reception)
+
+
+OnDone = Callable[[PrintOutcome], None]
+OnStatus = Callable[[PrinterStatus], None]
+
+
+class TicketPrinter(Protocol):
+    """Prints slips on its own worker thread; never blocks the caller (the UI thread or an MQTT callback)."""
+
+    def start(self, on_status: OnStatus | None = None) -> None:
+        """Open the printer and begin polling its status; ``on_status`` gets every change (worker thread)."""
+
+    def submit(self, slip: Slip, on_done: OnDone) -> None:
+        """Queue a slip; ``on_done`` is called once, from the worker thread, when it printed or could not."""
+
+    def status(self) -> PrinterStatus:
+        """The last known status."""
+
+    def stop(self) -> None:
+        """Finish or drop queued jobs and close the printer."""

@@ -1,0 +1,199 @@
+"""Shaped text for slips: cached Raqm fonts, per-character font fallback, bidi runs, wrapping and drawing."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from PIL import ImageDraw, ImageFont, features
+
+from ui_common.fonts import font_for
+from ui_common.languages import Script, language
+
+Direction = Literal["ltr", "rtl"]
+
+# Fallback order after a line's own script font: Noto Sans has Latin, Cyrillic, digits and punctuation
+# (Noto Sans Ethiopic has no digits at all, Noto Sans Arabic no Latin letters).
+FALLBACK: tuple[Script, ...] = ("Latn", "Arab", "Ethi")
+NEUTRAL = {"EN", "ES", "ET", "AN", "CS", "NSM", "BN", "B", "S", "WS", "ON",
+           "LRE", "LRO", "RLE", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+
+
+class RaqmMissing(RuntimeError):
+    pass
+
+
+def require_raqm() -> None:
+    """Refuse to render at all without Raqm: unshaped Arabic must never be printed."""
+    if not features.check("raqm"):
+        raise RaqmMissing("Pillow has no Raqm layout (needs libraqm/libfribidi: install the Debian package "
+                          "libfribidi0, ./scripts/bootstrap.sh does); Arabic script would print unshaped")
+
+
+@lru_cache(maxsize=256)
+def raqm_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """One FreeTypeFont per (file, size) for the life of the process (creating them costs milliseconds)."""
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.RAQM)
+
+
+@lru_cache(maxsize=8)
+def _probe_font(path: str) -> tuple[ImageFont.FreeTypeFont, bytes]:
+    font = ImageFont.truetype(path, 24, layout_engine=ImageFont.Layout.BASIC)
+    return font, bytes(font.getmask("\U000f0000"))  # a private-use code point: the .notdef box
+
+
+@lru_cache(maxsize=8192)
+def covers(path: str, ch: str) -> bool:
+    """Whether a font file has a glyph for a character (compared with its .notdef box)."""
+    if unicodedata.category(ch) in ("Cf", "Mn") or ch in "\u200b\u200c\u200d":
+        return True  # invisible or combining: shaped with their neighbours
+    font, notdef = _probe_font(path)
+    return bytes(font.getmask(ch)) != notdef
+
+
+def _font_path(script: Script, bold: bool) -> str:
+    f = font_for(script)
+    return str(f.bold if bold else f.regular)
+
+
+@dataclass(frozen=True)
+class Run:
+    text: str
+    script: Script
+    direction: Direction
+
+
+def _script_for_char(ch: str, primary: Script, bold: bool) -> Script:
+    for script in (primary, *FALLBACK):
+        if covers(_font_path(script, bold), ch):
+            return script
+    return primary
+
+
+def split_runs(text: str, primary: Script, bold: bool) -> list[Run]:
+    """Split a line into runs that one font can show; digits and neutrals join the run they sit in."""
+    if not text:
+        return []
+    scripts: list[Script | None] = []
+    for ch in text:
+        strong = unicodedata.bidirectional(ch) not in NEUTRAL
+        scripts.append(_script_for_char(ch, primary, bold) if strong else None)
+    # digits after a fallback-script letter belong to it ("J-017" stays one run), as in bidi rule W7
+    last_strong: Script | None = None
+    for i, ch in enumerate(text):
+        if scripts[i] is not None:
+            last_strong = scripts[i]
+        elif unicodedata.bidirectional(ch) == "EN" and last_strong not in (None, primary):
+            if covers(_font_path(last_strong, bold), ch):  # type: ignore[arg-type]
+                scripts[i] = last_strong
+    # neutrals: the neighbours' font when both sides agree and it has the glyph, else the line's own font
+    resolved: list[Script] = []
+    for i, ch in enumerate(text):
+        s = scripts[i]
+        if s is None:
+            before = next((scripts[j] for j in range(i - 1, -1, -1) if scripts[j] is not None), None)
+            after = next((scripts[j] for j in range(i + 1, len(text)) if scripts[j] is not None), None)
+            side = before if before == after else None
+            if side is not None and covers(_font_path(side, bold), ch):
+                s = side
+            elif covers(_font_path(primary, bold), ch):
+                s = primary
+            else:
+                s = _script_for_char(ch, primary, bold)
+        resolved.append(s)
+    runs: list[Run] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or resolved[i] != resolved[start]:
+            chunk, script = text[start:i], resolved[start]
+            runs.append(Run(chunk, script, "rtl" if script == "Arab" else "ltr"))
+            start = i
+    return runs
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a piece of text is set: the language it is in (font, shaper, direction), size and weight."""
+
+    lang: str
+    size: int
+    bold: bool = False
+
+    @property
+    def script(self) -> Script:
+        return language(self.lang).script
+
+    @property
+    def direction(self) -> Direction:
+        return language(self.lang).direction
+
+
+def _run_font(run: Run, style: Style) -> ImageFont.FreeTypeFont:
+    return raqm_font(_font_path(run.script, style.bold), style.size)
+
+
+def _run_kwargs(run: Run, style: Style) -> dict[str, str]:
+    kw = {"direction": run.direction}
+    if run.script == style.script:
+        kw["language"] = style.lang  # Persian/Pashto/Tigrinya glyph variants where the font has them
+    return kw
+
+
+@lru_cache(maxsize=4096)
+def _measure(text: str, style: Style) -> tuple[tuple[Run, float], ...]:
+    out = []
+    for run in split_runs(text, style.script, style.bold):
+        out.append((run, _run_font(run, style).getlength(run.text, **_run_kwargs(run, style))))
+    return tuple(out)
+
+
+def text_width(text: str, style: Style) -> float:
+    return sum(w for _, w in _measure(text, style))
+
+
+def line_height(style: Style) -> int:
+    """Line advance that fits the tallest script (Arabic marks and Ge'ez reach far above and below)."""
+    return int(style.size * 1.45)
+
+
+def wrap(text: str, style: Style, width: float) -> list[str]:
+    """Greedy word wrap at spaces; a single word wider than the line is kept whole (it will be clipped)."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        current = ""
+        for word in paragraph.split():
+            candidate = f"{current} {word}" if current else word
+            if current and text_width(candidate, style) > width:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        lines.append(current)
+    return lines
+
+
+Align = Literal["start", "center", "end"]
+
+
+def draw_line(draw: ImageDraw.ImageDraw, y: int, left: int, right: int, text: str, style: Style,
+              align: Align = "start") -> None:
+    """Draw one line between ``left`` and ``right``; runs are laid out in the line's direction."""
+    runs = _measure(text, style)
+    total = sum(w for _, w in runs)
+    rtl = style.direction == "rtl"
+    if align == "center":
+        x0 = left + (right - left - total) / 2
+    elif (align == "start") == rtl:   # start of an RTL line or end of an LTR line: the right edge
+        x0 = right - total
+    else:
+        x0 = left
+    baseline = y + int(style.size * 1.1)
+    ordered = reversed(runs) if rtl else iter(runs)
+    x = x0
+    for run, w in ordered:
+        draw.text((x, baseline), run.text, fill=0, font=_run_font(run, style), anchor="ls",
+                  **_run_kwargs(run, style))
+        x += w
+

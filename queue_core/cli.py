@@ -174,6 +174,38 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ticket(args: argparse.Namespace) -> int:
+    """`arkaden ticket ...`: kiosk_app is imported only here, so escpos and Pillow stay out of the core."""
+    from kiosk_app.printing import cli as ticket_cli
+
+    return int(getattr(ticket_cli, args.ticket_cmd)(args) or 0)
+
+
+def _add_ticket_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    what = sub.add_parser("ticket", help="ticket slips: preview, test print, printer simulator").add_subparsers(
+        dest="what", required=True)
+
+    def sample_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", default="de", help="the client's language (de en ar fa ps uk ru tr kmr ro fr ti)")
+        p.add_argument("--width", type=int, choices=(576, 384), default=576, help="dots: 576 = 80 mm, 384 = 58 mm")
+        p.add_argument("--site", default="sites/kia-aachen-arkaden.toml", help="site file for the sample content")
+        p.add_argument("--wait", type=int, default=25, help="estimated waiting time in minutes")
+
+    p = what.add_parser("preview", help="render a sample slip to a PNG file")
+    sample_args(p)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.set_defaults(func=cmd_ticket, ticket_cmd="preview")
+    p = what.add_parser("print", help="print a sample slip through a printer URL")
+    sample_args(p)
+    p.add_argument("--printer", required=True, help="usb://VID:PID, serial:///dev/ttyUSB0, tcp://HOST:9100, ...")
+    p.set_defaults(func=cmd_ticket, ticket_cmd="print_sample")
+    p = what.add_parser("printer-sim", help="a simulated ESC/POS printer on TCP that saves what it prints as PNG")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9100)
+    p.add_argument("--out", default="artifacts/printer-sim")
+    p.set_defaults(func=cmd_ticket, ticket_cmd="simulate")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arkaden", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ERROR")
@@ -259,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=0)
     with_broker(p)
     p.set_defaults(func=cmd_watch)
+
+    _add_ticket_parsers(sub)
     return parser
 
 

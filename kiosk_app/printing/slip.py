@@ -78,12 +78,13 @@ def render_slip(slip: Slip, width_dots: int, labels: SlipLabels | None = None) -
     labels = labels or slip_labels(slip.lang)
     client, german = labels.client, labels.german
     k = width_dots / 576
+    kt = 0.5 + 0.5 * k         # text shrinks less than the paper: 58 mm slips wrap more instead
     canvas = Image.new("L", (width_dots, MAX_HEIGHT), 255)
     pen = _Pen(ImageDraw.Draw(canvas), width_dots, margin=int(16 * k), y=int(12 * k))
     lang = client.lang
 
     def s(size: float, bold: bool = False, in_lang: str = lang) -> Style:
-        return Style(in_lang, max(12, int(size * k)), bold)
+        return Style(in_lang, max(16, int(size * kt)), bold)
 
     # the number, as large as the paper allows
     pen.line(client.your_number, s(28, True), "center")

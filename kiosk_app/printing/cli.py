@@ -68,7 +68,7 @@ def simulate(args: argparse.Namespace) -> int:
     saved = 0
     try:
         while True:
-            sim.printer.wait_for(lambda p: len(p.pages) > saved, timeout=1.0)
+            sim.printer.wait_for(lambda p, seen=saved: len(p.pages) > seen, timeout=1.0)
             while saved < len(sim.printer.pages):
                 sim.printer.pages[saved].save(Path(args.out) / f"slip-{saved + 1:04d}.png")
                 saved += 1

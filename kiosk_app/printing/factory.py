@@ -16,8 +16,15 @@ from urllib.parse import parse_qsl, urlsplit
 from .escpos_printer import EscposTicketPrinter, WorkerSettings
 from .port import TicketPrinter
 from .slip import WIDTHS
-from .transports import (DummyTransport, FileTransport, NetworkTransport, SerialTransport, Timeouts, Transport,
-                         UsbTransport)
+from .transports import (
+    DummyTransport,
+    FileTransport,
+    NetworkTransport,
+    SerialTransport,
+    Timeouts,
+    Transport,
+    UsbTransport,
+)
 
 SCHEMES = ("usb", "serial", "tcp", "file", "dummy")
 COMMON = {"timeout", "reply_timeout", "status"}

@@ -14,6 +14,7 @@ import socket
 import threading
 import tty
 from dataclasses import dataclass, field
+from typing import Self
 
 from PIL import Image
 
@@ -95,7 +96,7 @@ class TcpPrinterSimulator:
     def url(self) -> str:
         return f"tcp://{self.host}:{self.port}"
 
-    def start(self) -> TcpPrinterSimulator:
+    def start(self) -> Self:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((self.host, self.port))
@@ -167,7 +168,7 @@ class TcpPrinterSimulator:
             t.join(timeout=5)
         self._threads = []
 
-    def __enter__(self) -> TcpPrinterSimulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -188,7 +189,7 @@ class PtyPrinterSimulator:
     def url(self) -> str:
         return f"serial://{self.path}?baudrate=19200"
 
-    def start(self) -> PtyPrinterSimulator:
+    def start(self) -> Self:
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)          # binary bytes: no echo, no newline translation
         self.path = os.ttyname(self._slave)
@@ -220,7 +221,7 @@ class PtyPrinterSimulator:
                 os.close(fd)
         self._master = self._slave = -1
 
-    def __enter__(self) -> PtyPrinterSimulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -7,10 +7,20 @@ from dataclasses import dataclass
 import qrcode
 from PIL import Image, ImageDraw
 
-from .port import Slip
-from .textlayout import Align, Style, draw_line, line_height, raqm_font, require_raqm, text_width, wrap
-from .texts import SlipLabels, slip_labels
 from ui_common.fonts import font_for
+
+from .port import Slip
+from .textlayout import (
+    Align,
+    Style,
+    draw_line,
+    line_height,
+    raqm_font,
+    require_raqm,
+    text_width,
+    wrap,
+)
+from .texts import SlipLabels, slip_labels
 
 WIDTHS = (576, 384)           # 80 mm and 58 mm paper at 203 dpi
 MAX_HEIGHT = 2400             # scratch canvas; a slip uses about a third of it
@@ -69,8 +79,18 @@ def qr_image(matrix: list[list[bool]], module: int) -> Image.Image:
     return Image.frombytes("L", (n, n), raw).resize((n * module, n * module), Image.Resampling.NEAREST)
 
 
+def to_one_bit(gray: Image.Image) -> Image.Image:
+    """Threshold at mid-grey, never dither: text edges stay crisp on a thermal head."""
+    return gray.point(THRESHOLD, "1")
+
+
 def render_slip(slip: Slip, width_dots: int, labels: SlipLabels | None = None) -> Image.Image:
     """The slip as a mode "1" image ``width_dots`` wide (black = printed dot)."""
+    return to_one_bit(render_slip_gray(slip, width_dots, labels))
+
+
+def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = None) -> Image.Image:
+    """The slip drawn with anti-aliased text in grey levels ("L"), before thresholding."""
     if width_dots not in WIDTHS:
         raise SlipWidthError(f"slip width must be one of {WIDTHS} dots (80 mm or 58 mm paper), not {width_dots}")
     require_raqm()
@@ -136,4 +156,4 @@ def render_slip(slip: Slip, width_dots: int, labels: SlipLabels | None = None) -
     if labels.bilingual:
         pen.paragraph(german.privacy, s(19, in_lang="de"), "center")
     pen.y += int(12 * k)
-    return canvas.crop((0, 0, width_dots, pen.y)).point(THRESHOLD, "1")
+    return canvas.crop((0, 0, width_dots, pen.y))

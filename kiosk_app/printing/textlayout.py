@@ -85,9 +85,9 @@ def split_runs(text: str, primary: Script, bold: bool) -> list[Run]:
     for i, ch in enumerate(text):
         if scripts[i] is not None:
             last_strong = scripts[i]
-        elif unicodedata.bidirectional(ch) == "EN" and last_strong not in (None, primary):
-            if covers(_font_path(last_strong, bold), ch):  # type: ignore[arg-type]
-                scripts[i] = last_strong
+        elif (unicodedata.bidirectional(ch) == "EN" and last_strong not in (None, primary)
+              and covers(_font_path(last_strong, bold), ch)):  # type: ignore[arg-type]
+            scripts[i] = last_strong
     # neutrals: the neighbours' font when both sides agree and it has the glyph, else the line's own font
     resolved: list[Script] = []
     for i, ch in enumerate(text):

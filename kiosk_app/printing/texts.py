@@ -38,7 +38,7 @@ def load_translations(lang: str, directory: Path | None = None) -> gettext.GNUTr
         raise SlipCatalogueError(f"{path}: no slip catalogue for language {lang!r}")
     try:
         with path.open("rb") as fh:
-            catalog = read_po(fh, domain=DOMAIN)  # plural forms from the header
+            catalog = read_po(fh, domain=DOMAIN, abort_invalid=True)  # plural forms from the header
         buf = BytesIO()
         write_mo(buf, catalog, use_fuzzy=True)
         buf.seek(0)

@@ -4,6 +4,7 @@ from a closed connection)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import socket
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 from escpos.escpos import Escpos
 
 from .simulator import SimulatedPrinter
+
+log = logging.getLogger("arkaden.printer")
 
 
 class TransportError(OSError):
@@ -127,8 +130,8 @@ class SerialTransport:
         try:
             if self.escpos._device:
                 self.escpos._device.close()   # no flush: a dead port would block on it
-        except Exception:
-            pass
+        except OSError as exc:              # SerialException is an OSError
+            log.debug("closing %s: %s", self.name, exc)
         self.escpos._device = False
 
     def write(self, data: bytes) -> None:
@@ -165,8 +168,8 @@ class UsbTransport:
     def close(self) -> None:
         try:
             self.escpos.close()
-        except Exception:
-            pass
+        except OSError as exc:              # USBError is an OSError
+            log.debug("closing %s: %s", self.name, exc)
         self.escpos._device = False
 
     def write(self, data: bytes) -> None:

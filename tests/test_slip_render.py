@@ -1,0 +1,131 @@
+"""Slip images: 1-bit at the paper's width, shaped right-to-left Arabic, Ge'ez, a huge number, a readable QR code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from babel.messages.pofile import read_po
+from PIL import Image, ImageChops, ImageDraw, ImageFont
+
+from kiosk_app.printing import slip as slip_mod
+from kiosk_app.printing.slip import SlipWidthError, render_slip, render_slip_gray, to_one_bit
+from kiosk_app.printing.textlayout import Style, covers, draw_line, split_runs, text_width
+from kiosk_app.printing.texts import SLIP_LANGUAGES, locale_dir
+from tests.printing_helpers import slip
+from ui_common.fonts import font_for
+
+LOOK_AT = ("de", "ar", "fa", "ps", "ti", "uk")
+
+
+def po_path(lang: str) -> Path:
+    return locale_dir() / lang / "LC_MESSAGES" / "slip.po"
+
+
+@pytest.mark.parametrize("lang", LOOK_AT)
+def test_slip_render_sample_languages_to_png(lang: str, artifacts_dir: Path) -> None:
+    s = slip(lang, token="T1.sample-token-" + lang)
+    out = artifacts_dir / "slips"
+    out.mkdir(exist_ok=True)
+    for width in (576, 384):
+        image = render_slip(s, width)
+        image.save(out / f"slip-{lang}-{width}.png")
+        assert image.mode == "1" and image.width == width
+        assert 500 < image.height < 2000
+        codes = zxingcpp.read_barcodes(image)
+        assert [c.text for c in codes] == [s.token]
+        assert codes[0].format == zxingcpp.BarcodeFormat.QRCode
+        assert str(codes[0].ec_level) in ("M", "Q", "H")
+
+
+def test_slip_render_every_language_and_width_rejected() -> None:
+    for lang in SLIP_LANGUAGES:
+        assert render_slip(slip(lang), 576).mode == "1"
+    with pytest.raises(SlipWidthError, match="576"):
+        render_slip(slip("de"), 500)
+
+
+def test_slip_render_qr_has_quiet_zone_of_four_modules() -> None:
+    matrix = slip_mod.qr_matrix("T1.some-token")
+    n = len(matrix)
+    for i in range(4):
+        assert not any(matrix[i]) and not any(matrix[n - 1 - i])
+        assert not any(row[i] for row in matrix) and not any(row[n - 1 - i] for row in matrix)
+    assert matrix[4][4]  # the finder pattern starts right after the quiet zone
+
+
+def test_slip_render_number_is_huge() -> None:
+    size = slip_mod._number_size("J-017", 576 - 32, cap=220)
+    assert size >= 180
+    font = ImageFont.truetype(str(font_for("Latn").bold), size)
+    left, top, right, bottom = font.getbbox("J-017")
+    assert bottom - top >= 120 and right - left <= 576 - 32      # over 15 mm tall at 203 dpi, fits the line
+    assert slip_mod._number_size("J-017", 384 - 22, cap=146) >= 120
+
+
+def test_slip_render_thresholds_and_never_dithers() -> None:
+    gradient = Image.linear_gradient("L").rotate(90).resize((256, 64))   # grey from black to white
+    one = to_one_bit(gradient)
+    rows = {bytes(one.crop((0, y, 256, y + 1)).tobytes()) for y in range(64)}
+    assert len(rows) == 1, "every row of a horizontal gradient splits at the same column"
+    row = [one.getpixel((x, 0)) for x in range(256)]
+    assert row == sorted(row), "one black run then one white run: no dither pattern"
+    s = slip("ar")
+    assert ImageChops.difference(render_slip(s, 576).convert("L"),
+                                 to_one_bit(render_slip_gray(s, 576)).convert("L")).getbbox() is None
+
+
+def test_slip_text_arabic_is_shaped_and_right_to_left() -> None:
+    style = Style("ar", 40, bold=True)
+    word = "الغرفة"
+    canvas = Image.new("L", (600, 70), 255)
+    draw_line(ImageDraw.Draw(canvas), 0, 10, 590, f"{word} E.04", style)
+    alone = Image.new("L", (600, 70), 255)
+    draw_line(ImageDraw.Draw(alone), 0, 10, 590, word, style)
+    right = ImageChops.invert(alone).getbbox()
+    assert right is not None and right[2] > 560, "RTL text starts at the right margin"
+    assert ImageChops.difference(canvas.crop(right), alone.crop(right)).getbbox() is None, \
+        "the first word of an RTL line is its rightmost part"
+
+
+def test_slip_text_arabic_letters_join() -> None:
+    style = Style("ar", 40)
+    # joined (shaped) letters are narrower than the same letters in their isolated forms; lam-alef is a ligature
+    assert text_width("لا", style) < 0.8 * (text_width("ل", style) + text_width("ا", style))
+    assert text_width("سلام", style) < 0.8 * sum(text_width(c, style) for c in "سلام")
+
+
+def test_slip_text_refuses_to_render_without_raqm(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk_app.printing import textlayout
+
+    monkeypatch.setattr(textlayout.features, "check", lambda name: False)
+    with pytest.raises(textlayout.RaqmMissing, match="unshaped"):
+        render_slip(slip("ar"), 576)
+
+
+def test_slip_text_numbers_stay_left_to_right_in_rtl_text() -> None:
+    runs = split_runs("رقم J-017 في الغرفة 1.12", "Arab", False)
+    assert [(r.text, r.direction) for r in runs] == [
+        ("رقم ", "rtl"), ("J-017", "ltr"), (" في الغرفة 1.12", "rtl")]
+
+
+def test_slip_text_every_translation_has_glyphs() -> None:
+    for lang in SLIP_LANGUAGES:
+        with po_path(lang).open("rb") as fh:
+            catalog = read_po(fh)
+        script = Style(lang, 20).script
+        for message in catalog:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in strings if message.id else ():
+                for run in split_runs(text, script, False):
+                    font = font_for(run.script).regular
+                    for ch in run.text:
+                        assert covers(str(font), ch), f"{lang}: {ch!r} (U+{ord(ch):04X}) has no glyph in {font.name}"
+
+
+def test_slip_text_geez_renders_with_glyphs_and_digits_fall_back() -> None:
+    runs = split_runs("ኣስታት 25 ደቓይቕ", "Ethi", True)
+    assert [r.script for r in runs] == ["Ethi", "Latn", "Ethi"]   # Noto Sans Ethiopic has no digits
+    assert not covers(str(font_for("Ethi").regular), "2")
+    assert covers(str(font_for("Ethi").regular), "ቕ")

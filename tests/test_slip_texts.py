@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from kiosk_app.printing.texts import SLIP_LANGUAGES, SlipCatalogueError, load_translations, locale_dir, slip_labels
+from kiosk_app.printing.texts import (
+    SLIP_LANGUAGES,
+    SlipCatalogueError,
+    load_translations,
+    locale_dir,
+    slip_labels,
+)
 from tests.printing_helpers import REPO_ROOT
 from ui_common.languages import LANGUAGES
 

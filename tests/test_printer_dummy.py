@@ -1,0 +1,74 @@
+"""dummy:// printing: the exact bytes (python-escpos Dummy), decoded back to the slip and its QR code."""
+
+from __future__ import annotations
+
+import zxingcpp
+from escpos.printer import Dummy
+from PIL import ImageChops
+
+from kiosk_app.printing.escpos_printer import EscposTicketPrinter, job_bytes, raster_bytes
+from kiosk_app.printing.factory import open_printer
+from kiosk_app.printing.raster import decode_pages
+from kiosk_app.printing.slip import render_slip
+from kiosk_app.printing.transports import DummyTransport
+from tests.printing_helpers import Outcomes, Statuses, slip
+
+
+def test_printer_dummy_bytes_decode_to_the_slip_and_its_qr_code() -> None:
+    printer = open_printer("dummy://", 576)
+    assert isinstance(printer, EscposTicketPrinter) and isinstance(printer.transport, DummyTransport)
+    statuses, outcomes = Statuses(), Outcomes()
+    printer.start(statuses)
+    s = slip("fa")
+    try:
+        printer.submit(s, outcomes)
+        [outcome] = outcomes.wait(1)
+    finally:
+        printer.stop()
+    assert outcome.printed and outcome.ticket_id == s.ticket_id and outcome.status.can_print
+    out = printer.transport.output
+    assert out.startswith(b"\x1b@") and out.endswith(b"\x1bd\x06\x1dV\x00")   # init ... feed and full cut
+    [page] = decode_pages(out)
+    assert ImageChops.difference(page.convert("L"), render_slip(s, 576).convert("L")).getbbox() is None
+    assert [c.text for c in zxingcpp.read_barcodes(page)] == [s.token]
+    assert statuses.items[0].as_detail() == {"paper": "ok", "cover": "closed", "printer_online": "yes"}
+
+
+def test_printer_dummy_raster_is_what_python_escpos_sends() -> None:
+    for width in (576, 384):
+        image = render_slip(slip("ar"), width)
+        esc = Dummy()
+        esc.image(image, impl="bitImageRaster", fragment_height=960)
+        assert raster_bytes(image) == esc.output
+        assert image.height > 960 or width == 384      # the 80 mm slip needs two GS v 0 fragments
+    assert job_bytes(image).count(b"\x1dV") == 1
+
+
+def test_printer_dummy_same_ticket_prints_once() -> None:
+    printer = open_printer("dummy://", 384)
+    outcomes = Outcomes()
+    printer.start()
+    first, second = slip("uk"), slip("uk", seq=18)
+    try:
+        for s in (first, first, second, first):
+            printer.submit(s, outcomes)
+        results = outcomes.wait(4)
+    finally:
+        printer.stop()
+    assert all(o.printed for o in results)
+    assert [o.reason for o in results].count("already printed; not printed twice") == 2
+    pages = decode_pages(printer.transport.output)
+    assert [c.text for p in pages for c in zxingcpp.read_barcodes(p)] == [first.token, second.token]
+    assert all(p.width == 384 for p in pages)
+
+
+def test_printer_dummy_bad_slip_is_refused_with_a_reason() -> None:
+    printer = open_printer("dummy://", 576)
+    outcomes = Outcomes()
+    printer.start()
+    try:
+        printer.submit(slip("xx"), outcomes)   # no such language
+        [outcome] = outcomes.wait(1)
+    finally:
+        printer.stop()
+    assert not outcome.printed and "cannot render" in outcome.reason and "xx" in outcome.reason

@@ -281,6 +281,13 @@ def _calls(desk: _Requester, displays: _Displays, count: int) -> tuple[list[floa
     return to_all, to_first
 
 
+def _printing_figures(quick: bool) -> dict:
+    """Slip render and print figures (kiosk_app is imported only here: the core never loads escpos)."""
+    from kiosk_app.printing import bench as printing_bench
+
+    return printing_bench.run(quick=quick)
+
+
 def run(quick: bool = False) -> dict:
     """Start a broker and the core, measure, stop both; returns the figures (milliseconds, per second)."""
     samples = 40 if quick else 300
@@ -328,6 +335,7 @@ def run(quick: bool = False) -> dict:
         "call_ms": _stats(call),
         "call_first_display_ms": _stats(call_first),
         "checkin_per_s": round(per_s, 1),
+        **_printing_figures(quick),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "targets": dict(TARGETS),
         "quick": quick,

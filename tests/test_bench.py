@@ -24,3 +24,12 @@ def test_quick_bench_reports_every_figure() -> None:
     assert result["machine"]["cpus"] >= 1 and result["machine"]["python"]
     assert set(result["targets"]) == {"checkin_ms_p99", "call_ms_p99", "checkin_per_s"}
     assert result["quick"] is True
+
+
+@pytest.mark.timeout(120)
+def test_printing_bench_reports_render_and_first_byte() -> None:
+    from kiosk_app.printing import bench as printing_bench
+
+    result = printing_bench.run(quick=True)
+    for key in ("slip_render_ms", "slip_first_byte_ms"):
+        assert result[key]["n"] > 0 and 0 < result[key]["p50"] <= result[key]["p99"], key

@@ -12,6 +12,7 @@ import os
 import select
 import socket
 import threading
+import time
 import tty
 from dataclasses import dataclass, field
 from typing import Self
@@ -31,6 +32,7 @@ class SimulatedPrinter:
     received: bytearray = field(default_factory=bytearray)
     pages: list[Image.Image] = field(default_factory=list)
     status_queries: int = 0
+    job_started_at: list[float] = field(default_factory=list)   # perf_counter() when each ESC @ arrived
     _reader: EscposReader = field(default_factory=EscposReader)
     _current: list[Image.Image] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -60,10 +62,13 @@ class SimulatedPrinter:
     def feed(self, chunk: bytes) -> bytes:
         """Take bytes from the host; returns the answers to send back."""
         out = bytearray()
+        arrived = time.perf_counter()
         with self._cond:
             self.received += chunk
             for event in self._reader.feed(chunk):
-                if event.kind == "status":
+                if event.kind == "init":
+                    self.job_started_at.append(arrived)
+                elif event.kind == "status":
                     self.status_queries += 1
                     out += self.reply(event.value)
                 elif event.kind == "image" and event.image is not None:

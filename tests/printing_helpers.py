@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import zxingcpp
+from PIL import Image
+
 from kiosk_app.printing.port import PrinterStatus, PrintOutcome, Slip
 from kiosk_app.printing.sample import sample_slip
+from queue_core.protocol.scan import classify_scan
 from queue_core.site import Site, load_site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +63,14 @@ class Statuses:
             if not self._cond.wait_for(lambda: any(pred(s) for s in self.items), timeout):
                 raise AssertionError(f"no matching printer status in {timeout} s; saw {self.items}")
             return next(s for s in self.items if pred(s))
+
+
+def scanned_tokens(pages: list[Image.Image]) -> list[str]:
+    """The ticket tokens a desk scanner reads from printed slips (QR decoded by zxing-cpp, then classified)."""
+    tokens = []
+    for page in pages:
+        for code in zxingcpp.read_barcodes(page):
+            scanned = classify_scan(code.text)
+            assert scanned is not None and scanned.kind == "ticket", code.text
+            tokens.append(scanned.value)
+    return tokens

@@ -14,7 +14,7 @@ from .port import Slip
 
 def sample_token() -> str:
     """An opaque token like the kiosk's (random; it names nobody)."""
-    return "T1." + secrets.token_urlsafe(15)
+    return secrets.token_urlsafe(16)
 
 
 def sample_slip(site: Site, lang: str, *, concern_id: str | None = None, seq: int = 17,

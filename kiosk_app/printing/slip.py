@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import qrcode
 from PIL import Image, ImageDraw
 
+from queue_core.protocol.scan import ticket_qr
 from ui_common.fonts import font_for
 
 from .port import Slip
@@ -143,7 +144,7 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
 
     # the QR code (its quiet zone is part of the image), date and time
     pen.y += int(4 * k)
-    matrix = qr_matrix(slip.token)
+    matrix = qr_matrix(ticket_qr(slip.token))   # "ARKADEN-T:<token>": scanners tell it from a booking code
     module = max(3, min(8, int(0.5 * width_dots / len(matrix))))
     code = qr_image(matrix, module)
     canvas.paste(code, ((width_dots - code.width) // 2, pen.y))

@@ -254,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     with_broker(p)
     p.set_defaults(func=cmd_simulate)
 
+    from .provisioning import command as provisioning  # issue 6: broker security and provisioning
+
+    provisioning.add_parser(sub)
+
     p = sub.add_parser("watch", help="print the public calls and board, as a display sees them")
     p.add_argument("--site", required=True)
     p.add_argument("--seconds", type=float, default=0)

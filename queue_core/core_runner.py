@@ -67,6 +67,7 @@ class CoreRunner:
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        self._last_tick = time.monotonic()  # the worker's heartbeat, for the systemd watchdog
         self.client = make_client(self.client_id, auth)
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
@@ -129,6 +130,16 @@ class CoreRunner:
     def wait_connected(self, timeout: float = 10) -> bool:
         return self.connected.wait(timeout)
 
+    def alive(self, max_silence: float = 30.0) -> bool:
+        """The worker thread runs and went round its loop lately (it wakes at least twice a second)."""
+        worker = self._worker
+        return worker is not None and worker.is_alive() and time.monotonic() - self._last_tick < max_silence
+
+    def status(self) -> str:
+        """One line for `systemctl status`."""
+        where = f"broker {self.host}:{self.port}"
+        return f"connected to {where}" if self.connected.is_set() else f"waiting for {where}"
+
     # --- the worker -------------------------------------------------------------------------------
 
     def _publish(self, pubs: list[Publication]) -> None:
@@ -148,6 +159,7 @@ class CoreRunner:
     def _work(self) -> None:
         last_flush = time.monotonic()
         while True:
+            self._last_tick = time.monotonic()
             try:
                 entry = self.inbox.get(timeout=0.5)
             except queue.Empty:

@@ -198,3 +198,24 @@ def allowed(account: Account, family: str, param: str | None, action: Action) ->
         if param is None or grant.scope == "any" or param in _values(grant, account):
             return True
     return False
+
+
+def _describe(role: Role, family: str) -> str:
+    if role == "core":
+        return "read, write"
+    words = {"any": "", "self": " own", "counter": " own counter", "core": " core's"}
+    parts = ["read"] if TREE_ACCESS.get(role) == "read" else []
+    for grant in RULES[role][family]:
+        text = grant.access + words[grant.scope]
+        if not (TREE_ACCESS.get(role) == "read" and grant.access == "read") and text not in parts:
+            parts.append(text)
+    return ", ".join(parts) or "–"
+
+
+def matrix_markdown() -> str:
+    """The role × family table for docs/security.md (a test keeps the document in step)."""
+    head = "| family | topic (below `arkaden/v1/<site>/`) | " + " | ".join(ROLES) + " |"
+    rows = [head, "|" + " --- |" * (len(ROLES) + 2)]
+    for spec in SPECS:
+        rows.append(f"| {spec.name} | `{spec.pattern}` | " + " | ".join(_describe(r, spec.name) for r in ROLES) + " |")
+    return "\n".join(rows) + "\n"

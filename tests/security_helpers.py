@@ -10,7 +10,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from queue_core.broker_auth import BrokerAuth, load_broker_config
-from queue_core.core_runner import make_client
+from queue_core.core_runner import connect_properties, make_client
 from queue_core.provisioning.provision import Options, provision
 from queue_core.site import Site, parse_site
 
@@ -67,8 +67,9 @@ class Published:
 class Recorder:
     """One MQTT v5 client: CONNACK, SUBACK and PUBACK reason codes and every message it receives."""
 
-    def __init__(self, name: str, auth: BrokerAuth | None, *, websockets: bool = False):
-        client_id = f"test-{name}-{uuid.uuid4().hex[:6]}"
+    def __init__(self, name: str, auth: BrokerAuth | None, *, websockets: bool = False,
+                 client_id: str | None = None):
+        client_id = client_id or f"test-{name}-{uuid.uuid4().hex[:6]}"
         if websockets:
             self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                                       transport="websockets")
@@ -114,10 +115,14 @@ class Recorder:
             self.messages.append(msg)
             self.cv.notify_all()
 
-    def connect(self, host: str, port: int, timeout: float = 10) -> object:
-        """Connect and return the CONNACK reason code, or the exception a TLS handshake raised."""
+    def connect(self, host: str, port: int, timeout: float = 10, *, persistent: bool = False) -> object:
+        """Connect and return the CONNACK reason code, or the exception a TLS handshake raised.
+
+        ``persistent``: resume the client id's session (clean_start false, one hour expiry).
+        """
         try:
-            self.client.connect(host, port, keepalive=30, clean_start=True)
+            self.client.connect(host, port, keepalive=30, clean_start=not persistent,
+                                properties=connect_properties() if persistent else None)
         except OSError as exc:  # ssl.SSLError is an OSError: the broker refused the handshake
             return exc
         self.client.loop_start()

@@ -100,3 +100,10 @@ def test_login_options_and_device_bundles(tmp_path: Path) -> None:
     with pytest.raises(BrokerConfigError, match="no \\[broker\\]"):
         (tmp_path / "bad.toml").write_text("[device]\n")
         load_broker_config(tmp_path / "bad.toml")
+
+
+def test_security_doc_shows_the_current_matrix() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "security.md").read_text()
+    start, end = doc.index("<!-- acl-matrix:start"), doc.index("<!-- acl-matrix:end -->")
+    table = doc[doc.index("\n", start) + 1: end]
+    assert table == acl.matrix_markdown(), "docs/security.md is stale: paste acl.matrix_markdown() between the markers"

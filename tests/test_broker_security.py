@@ -195,6 +195,32 @@ def test_read_matrix_individual_and_wildcard_subscriptions(secure: tuple[SecureB
     assert granted_but_denied > 0
 
 
+def test_taking_over_the_cores_session_reveals_nothing_private(secure: tuple[SecureBroker, Path]) -> None:
+    """A kiosk that connects with the core's client id gets no rights of the core (see docs/security.md)."""
+    broker, out = secure
+    root = f"{ROOT}/mini"
+    victim = Recorder("victim", BrokerAuth(username="core", password=password_of(out, "core")),
+                      client_id="arkaden-core-mini-takeover")
+    assert not victim.connect(HOST, broker.local_port, persistent=True).is_failure  # type: ignore[attr-defined]
+    victim.subscribe(f"{root}/#")
+    victim.close()  # the session stays, with its subscription, and queues what comes meanwhile
+    publisher = connect(broker, out, "core", "takeover-publisher")
+    thief = Recorder("thief", bundle_auth(out, "kiosk-1"), client_id="arkaden-core-mini-takeover")
+    try:
+        publisher.publish(f"{root}/private/tickets", b"queued private")
+        publisher.publish(f"{root}/reply/reception", b"queued reply")
+        assert not thief.connect("localhost", broker.tls_port, persistent=True).is_failure  # type: ignore[attr-defined]
+        thief.subscribe(f"{root}/#")
+        publisher.publish(f"{root}/private/tickets", b"live private")
+        publisher.publish(f"{root}/public/board", b"sentinel")
+        assert thief.wait_for_payload(b"sentinel")
+        got = {payload for _, payload in thief.received()}
+        assert not got & {b"queued private", b"queued reply", b"live private"}, got
+    finally:
+        thief.close()
+        publisher.close()
+
+
 def test_anonymous_clients_and_wrong_passwords_are_refused(secure: tuple[SecureBroker, Path]) -> None:
     broker, out = secure
     # Mosquitto 2.0.11 answers all of these with CONNACK 0x87 "Not authorized" (not 0x86)

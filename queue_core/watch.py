@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Callable
 
 from . import protocol as p
-from .client import Out
-from .site import Site
 from .broker_auth import BrokerAuth
+from .client import Out
 from .core_runner import make_client
 from .simulate import LOST_AFTER_S, _stop_event_with_signals
+from .site import Site
 
 
 class Board:

@@ -13,14 +13,22 @@ or asked for with ``rotate``; a rotated or removed device's certificate goes on 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import acl
 from ..site import Site
 from . import passwords, pki
-from .files import (INSTALLED_DIR, LOCAL_PORT, TLS_PORT, private_dir, read_if_exists, render_broker_conf,
-                    write_public, write_secret)
+from .files import (
+    INSTALLED_DIR,
+    LOCAL_PORT,
+    TLS_PORT,
+    private_dir,
+    read_if_exists,
+    render_broker_conf,
+    write_public,
+    write_secret,
+)
 
 LOCAL_NAMES = ["localhost", "127.0.0.1"]
 
@@ -109,7 +117,7 @@ def _account_credentials(ca: pki.Ca, site: Site, account: acl.Account, bundle: P
     if not cert_ok:
         if old_cert:
             try:
-                revoked[pki.load_cert(old_cert).serial_number] = (datetime.now(timezone.utc), account.user)
+                revoked[pki.load_cert(old_cert).serial_number] = (datetime.now(UTC), account.user)
             except ValueError:
                 pass  # unreadable: it cannot be presented either
         key = pki.new_key()
@@ -196,7 +204,7 @@ def provision(site: Site, out: Path, opts: Options = Options(), source: str = ""
         if cert:
             serial = pki.load_cert(cert).serial_number
             if serial not in revoked:
-                revoked[serial] = (datetime.now(timezone.utc), gone.name)
+                revoked[serial] = (datetime.now(UTC), gone.name)
         report.removed.append(gone.name)
     report.revoked = sorted({who for _, who in revoked.values()})
     _write_revoked(revoked_path, revoked)

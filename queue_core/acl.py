@@ -108,7 +108,8 @@ def accounts(site: Site, bridges: dict[str, list[str]] | None = None) -> list[Ac
     if bridges is None:
         bridges = {DEFAULT_BRIDGE: sorted(boxes)} if boxes else {}
     out = [Account(CORE_USER, "core", (CORE_USER,))]
-    out += [Account(k.id, "kiosk", (k.id,)) for k in site.kiosks]
+    # a kiosk speaks for its built-in printer too (the printer's presence, if it publishes one)
+    out += [Account(k.id, "kiosk", (k.id, k.printer) if k.printer else (k.id,)) for k in site.kiosks]
     out += [Account(d.id, "display", (d.id,)) for d in site.displays]
     out += [Account(b.id, "button_box", (b.id,), (b.counter,)) for b in site.button_boxes]
     out += [Account(r.id, "reception", (r.id,)) for r in site.reception]

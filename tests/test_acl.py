@@ -63,6 +63,16 @@ def test_rendered_acl_has_no_patterns_and_nothing_for_anonymous_clients() -> Non
     assert "topic readwrite arkaden/v1/mini/#" in blocks["core"]
 
 
+def test_a_kiosk_may_publish_its_own_printers_presence_only() -> None:
+    from queue_core.site import load_site
+
+    site = load_site(Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml")
+    kiosk = next(a for a in acl.accounts(site) if a.user == "kiosk-eingang")
+    assert acl.allowed(kiosk, "presence", "drucker-eingang", "publish")
+    assert not acl.allowed(kiosk, "presence", "drucker-1og", "publish")
+    assert not acl.allowed(kiosk, "presence", "kiosk-1og", "publish")
+
+
 def test_accounts_refuse_unknown_bridge_boxes_and_clashing_ids() -> None:
     site = mini_site()
     with pytest.raises(acl.AclError, match="box-nope"):

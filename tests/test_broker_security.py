@@ -313,3 +313,43 @@ def test_optional_websockets_listener_uses_tls_and_passwords(tmp_path: Path) -> 
                 rec.close()
     finally:
         broker.stop()
+
+
+def test_core_command_logs_in_with_its_bundle_and_serves_a_kiosk_over_tls(tmp_path: Path) -> None:
+    """`arkaden core --broker-config` against the production config; a kiosk checks in over TLS."""
+    import subprocess
+    import sys
+
+    from queue_core.client import Link
+
+    site, out = provisioned(tmp_path)
+    broker = SecureBroker(out, tmp_path / "broker")
+    broker.start()
+    log = (tmp_path / "core.log").open("wb")
+    core = subprocess.Popen(
+        [sys.executable, "-m", "queue_core.cli", "core", "--site", str(tmp_path / "site.toml"), "--always-open",
+         "--broker-config", str(out / "devices" / "core" / "device.toml"), "--port", str(broker.local_port),
+         "--db-url", f"sqlite:///{tmp_path / 'core.db'}"], stdout=subprocess.DEVNULL, stderr=log)
+    kiosk = Link(site, "localhost", broker.tls_port, lambda _line: None, device_id="kiosk-1", kind="kiosk",
+                 auth=bundle_auth(out, "kiosk-1"))
+    kiosk.start()
+    try:
+        assert kiosk.connected.wait(15), broker.log()[-2000:]
+        reply = None
+        for _ in range(30):  # the core may still be starting: a request without answer is simply retried
+            reply = kiosk.request(kiosk.topics.checkin("kiosk-1"), {"concern": "residence"}, timeout=1, cid="c-1")
+            if reply is not None:
+                break
+        assert reply is not None and reply["ok"], (reply, (tmp_path / "core.log").read_text()[-2000:])
+        assert reply["ticket"]["number"] == "A-001"
+    finally:
+        kiosk.stop()
+        core.terminate()
+        try:
+            core.wait(20)
+        finally:
+            if core.poll() is None:
+                core.kill()
+                core.wait()
+            log.close()
+            broker.stop()

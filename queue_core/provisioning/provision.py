@@ -44,7 +44,6 @@ class Report:
     accounts: dict[str, str] = field(default_factory=dict)
     ca: str = "kept"
     server_cert: str = "kept"
-    revoked: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
     def lines(self, out: Path) -> list[str]:
@@ -206,7 +205,6 @@ def provision(site: Site, out: Path, opts: Options = Options(), source: str = ""
             if serial not in revoked:
                 revoked[serial] = (datetime.now(UTC), gone.name)
         report.removed.append(gone.name)
-    report.revoked = sorted({who for _, who in revoked.values()})
     _write_revoked(revoked_path, revoked)
     _server_cert(ca, site, broker, opts, report)
     write_secret(broker / "passwd", passwords.render_password_file(hashes))

@@ -45,23 +45,38 @@ def _clock(site, start: str | None, scale: float):  # type: ignore[no-untyped-de
     return lambda: first + timedelta(seconds=(time.monotonic() - t0) * scale)
 
 
+def _broker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Host, port and login from --host/--port/--broker-config/--broker-user/--tls-* (see broker_auth)."""
+    from .broker_auth import BrokerConfigError, from_args
+
+    try:
+        return from_args(args)
+    except BrokerConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def cmd_core(args: argparse.Namespace) -> int:
+    from . import sd_notify
     from .core_runner import CoreRunner
     from .service import QueueService
 
     site = _site(args.site)
+    broker = _broker(args)
     store = _store(args)
     clock = _clock(site, args.clock_start, args.clock_scale)
     service = QueueService(site, store, always_open=args.always_open, clock=clock)
-    runner = CoreRunner(service, args.host, args.port)
+    runner = CoreRunner(service, broker.host, broker.port, auth=broker.auth)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     runner.start()
-    log.info("core for site %s running (broker %s:%d, db %s)", site.site.id, args.host, args.port,
-             store.url.split("@")[-1])
-    stop.wait()
+    log.info("core for site %s running (broker %s:%d%s, db %s)", site.site.id, broker.host, broker.port,
+             f" as {broker.auth.username or 'certificate'}" if broker.auth else "", store.url.split("@")[-1])
+    # READY once started (the database is migrated and today's state rebuilt); the broker may come later
+    sd_notify.serve(stop, alive=runner.alive, status=runner.status)
     log.info("stopping")
+    sd_notify.notify_stopping()
     runner.stop()
     store.close()
     return 0
@@ -162,7 +177,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from . import simulate
 
     site = _site(args.site)
-    simulate.run(site, args.host, args.port, seconds=args.seconds, speed=args.speed)
+    broker = _broker(args)
+    simulate.run(site, broker.host, broker.port, seconds=args.seconds, speed=args.speed, auth=broker.auth)
     return 0
 
 
@@ -170,7 +186,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from . import watch
 
     site = _site(args.site)
-    watch.watch(site, args.host, args.port, seconds=args.seconds)
+    broker = _broker(args)
+    watch.watch(site, broker.host, broker.port, seconds=args.seconds, auth=broker.auth)
     return 0
 
 
@@ -216,8 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="SQLAlchemy URL (default: $ARKADEN_DB_URL or SQLite in ~/.local/share/arkaden)")
 
     def with_broker(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--port", type=int, default=1883)
+        from .broker_auth import add_arguments
+
+        add_arguments(p)  # --host, --port and the login options (issue 6)
 
     p = sub.add_parser("core", help="run the queue core service")
     p.add_argument("--site", required=True)
@@ -285,6 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=60)
     with_broker(p)
     p.set_defaults(func=cmd_simulate)
+
+    from .provisioning import command as provisioning  # issue 6: broker security and provisioning
+
+    provisioning.add_parser(sub)
 
     p = sub.add_parser("watch", help="print the public calls and board, as a display sees them")
     p.add_argument("--site", required=True)

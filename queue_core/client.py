@@ -8,7 +8,7 @@ import threading
 import uuid
 from datetime import datetime, timezone
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -16,6 +16,9 @@ from paho.mqtt.properties import Properties
 from . import protocol as p
 from .core_runner import make_client
 from .site import Site
+
+if TYPE_CHECKING:
+    from .broker_auth import BrokerAuth
 
 Out = Callable[[str], None]
 REPLY_TIMEOUT_S = 5.0
@@ -28,13 +31,14 @@ class Link:
                  subscriptions: list[str] | None = None, on_public: Callable[[str, dict], None] | None = None,
                  device_id: str | None = None, kind: str | None = None, version: str | None = None,
                  on_connected: Callable[[], None] | None = None,
-                 on_disconnected: Callable[[], None] | None = None):
+                 on_disconnected: Callable[[], None] | None = None, auth: BrokerAuth | None = None):
         """A tool's link (``name`` plus a random suffix), or, with ``device_id`` and ``kind``, a site device's.
 
         A site device (kiosk, display, button box, reception desk) gets its own reply topic, a retained
         presence message and a Last Will that says it is offline; ``set_presence_detail`` updates the
         retained detail (e.g. a printer's paper state). ``on_connected`` runs on paho's thread after every
-        (re)connect, ``on_disconnected`` after every loss: keep both short.
+        (re)connect, ``on_disconnected`` after every loss: keep both short. ``auth`` logs in to a production
+        broker (user/password or a TLS client certificate, see ``broker_auth``).
         """
         self.topics = p.Topics(site.site.id)
         self.run_id = uuid.uuid4().hex[:8]
@@ -53,7 +57,8 @@ class Link:
         self._pending: dict[bytes, dict | None] = {}
         self._cv = threading.Condition()
         self._detail: dict[str, str] = {}
-        self.client = make_client(f"arkaden-{self.device}")
+        self._refused = ""
+        self.client = make_client(f"arkaden-{self.device}", auth)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -96,7 +101,11 @@ class Link:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         if reason_code.is_failure:
+            if str(reason_code) != self._refused:  # say it once, not on every retry
+                self._refused = str(reason_code)
+                self.out(f"broker {self.host}:{self.port} refused {self.device}: {reason_code}")
             return
+        self._refused = ""
         subs = [(self.reply_topic, 1)] + [(t, 1) for t in self.subscriptions]
         client.subscribe(subs)
         if self.presence_topic is not None:

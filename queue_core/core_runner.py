@@ -7,6 +7,7 @@ import queue
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -15,6 +16,9 @@ from paho.mqtt.properties import Properties
 from . import protocol as p
 from .service import Incoming, Publication, QueueService, utcnow
 
+if TYPE_CHECKING:
+    from .broker_auth import BrokerAuth
+
 log = logging.getLogger("arkaden.core")
 
 SESSION_EXPIRY_S = 3600  # commands sent while the core restarts wait at the broker this long
@@ -22,9 +26,11 @@ FLUSH_EVERY_S = 0.05  # retained state goes out at least this often while comman
 MAX_PUBLISH_BYTES = 60_000  # below the broker's max_packet_size, which disconnects a client that exceeds it
 
 
-def make_client(client_id: str) -> mqtt.Client:
-    """A paho v2 client speaking MQTT v5, with generous in-flight limits for bursts."""
+def make_client(client_id: str, auth: BrokerAuth | None = None) -> mqtt.Client:
+    """A paho v2 client speaking MQTT v5, with generous in-flight limits for bursts; `auth` logs it in."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    if auth is not None:
+        auth.apply(client)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.reconnect_delay_set(min_delay=1, max_delay=5)
@@ -50,7 +56,7 @@ class CoreRunner:
     """Connects, subscribes to the site's commands and feeds the service from a single worker thread."""
 
     def __init__(self, service: QueueService, host: str, port: int, *, client_id: str | None = None,
-                 keepalive: int = 30):
+                 keepalive: int = 30, auth: BrokerAuth | None = None):
         self.service = service
         self.host, self.port, self.keepalive = host, port, keepalive
         self.topics = service.topics
@@ -61,7 +67,8 @@ class CoreRunner:
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
-        self.client = make_client(self.client_id)
+        self._last_tick = time.monotonic()  # the worker's heartbeat, for the systemd watchdog
+        self.client = make_client(self.client_id, auth)
         self.client.manual_ack_set(True)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
@@ -123,6 +130,16 @@ class CoreRunner:
     def wait_connected(self, timeout: float = 10) -> bool:
         return self.connected.wait(timeout)
 
+    def alive(self, max_silence: float = 30.0) -> bool:
+        """The worker thread runs and went round its loop lately (it wakes at least twice a second)."""
+        worker = self._worker
+        return worker is not None and worker.is_alive() and time.monotonic() - self._last_tick < max_silence
+
+    def status(self) -> str:
+        """One line for `systemctl status`."""
+        where = f"broker {self.host}:{self.port}"
+        return f"connected to {where}" if self.connected.is_set() else f"waiting for {where}"
+
     # --- the worker -------------------------------------------------------------------------------
 
     def _publish(self, pubs: list[Publication]) -> None:
@@ -142,6 +159,7 @@ class CoreRunner:
     def _work(self) -> None:
         last_flush = time.monotonic()
         while True:
+            self._last_tick = time.monotonic()
             try:
                 entry = self.inbox.get(timeout=0.5)
             except queue.Empty:

@@ -43,7 +43,11 @@ class Arrival:
     booking_code: str | None = None
     slot: datetime | None = None
     offline_seq: int | None = None  # a number the kiosk issued from its own block while the core was away
-    arrived_at: datetime | None = None  # when that offline ticket was really issued
+    arrived_at: datetime | None = None  # when that offline ticket was really issued (the kiosk's clock)
+    kiosk: str | None = None  # the kiosk that sent the check-in; an offline number must be from its block
+
+
+CLOCK_SKEW = timedelta(minutes=2)  # a kiosk's clock may run this much ahead of the core's
 
 
 def format_number(prefix: str, seq: int) -> str:
@@ -63,6 +67,23 @@ def next_seq(state: QueueState, site: Site, agency: str, now: datetime) -> int:
     return seq
 
 
+def offline_arrival(site: Site, issued_at: datetime | None, now: datetime) -> datetime:
+    """When an offline ticket counts as arrived: the kiosk's time if plausible, else now.
+
+    Plausible is today (local), at most `policy.offline_max_minutes` ago and not in the future beyond a
+    small clock skew; anything else (a slip dated yesterday, a kiosk clock that is far off) counts as
+    arriving now, so a wrong or forged time never moves a client ahead of others.
+    """
+    if issued_at is None:
+        return now
+    local_now = now.astimezone(site.tz)
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    earliest = max(midnight, local_now - timedelta(minutes=site.policy.offline_max_minutes))
+    if earliest <= issued_at <= now + CLOCK_SKEW:
+        return min(issued_at, now)
+    return now
+
+
 def check_in(state: QueueState, site: Site, arrival: Arrival, *, now: datetime, actor: str) -> ev.TicketIssued:
     """Issue a ticket. Bookings become eligible a configured time before their slot."""
     try:
@@ -72,16 +93,19 @@ def check_in(state: QueueState, site: Site, arrival: Arrival, *, now: datetime, 
     if arrival.ticket in state.tickets:
         raise Rejected("duplicate_ticket", f"ticket {arrival.ticket} exists already")
     agency = site.agency(service.agency)
-    arrived = arrival.arrived_at or now
+    arrived = now
     if arrival.offline_seq is not None:
         seq = arrival.offline_seq
-        if not any(a <= seq <= b for a, b in site.reserved_numbers()):
-            raise Rejected("bad_offline_number", f"{seq} is not in any kiosk's offline block")
+        block = next((k.offline_numbers for k in site.kiosks if k.id == arrival.kiosk), None)
+        if block is None or not block[0] <= seq <= block[1]:
+            mine = f"its block is {block[0]}-{block[1]}" if block else "it has no offline block"
+            raise Rejected("bad_offline_number", f"{seq} is not in kiosk {arrival.kiosk}'s offline block ({mine})")
         if any(t.agency == agency.id and t.seq == seq for t in state.tickets.values()):
             raise Rejected("number_taken", f"{format_number(agency.prefix, seq)} was already issued today")
+        arrived = offline_arrival(site, arrival.arrived_at, now)
     else:
         seq = next_seq(state, site, agency.id, now)
-    order_at = eligible_at = min(arrived, now)
+    order_at = eligible_at = arrived
     if arrival.slot is not None:
         eligible_at = arrival.slot - timedelta(minutes=site.policy.booking_early_minutes)
         order_at = eligible_at

@@ -16,16 +16,23 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 from . import engine, views
 from . import events as ev
 from . import protocol as p
 from .engine import Rejected
+from .ratelimit import FailureLimiter
 from .site import Site
 from .state import QueueState, Ticket, evolve, local_day
 from .store import Store
 
 log = logging.getLogger("arkaden.core")
+T = TypeVar("T")
+
+# Booking codes are short: a kiosk may get this many unknown codes wrong per window, then it must wait.
+BOOKING_FAILURES_PER_KIOSK = 10
+BOOKING_FAILURE_WINDOW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class QueueService:
     def __init__(
         self, site: Site, store: Store, *, clock: Callable[[], datetime] = utcnow,
         always_open: bool = False, reply_cache_size: int = 20_000,
+        booking_limiter: FailureLimiter | None = None,
     ):
         self.site = site
         self.store = store
@@ -76,6 +84,7 @@ class QueueService:
         self._stale = False
         self._kiosk_ids = {k.id for k in site.kiosks}
         self._desk_ids = {d.id for d in site.reception}
+        self.booking_limiter = booking_limiter or FailureLimiter(BOOKING_FAILURES_PER_KIOSK, BOOKING_FAILURE_WINDOW)
         self.state = self._rebuild()
 
     # --- state -----------------------------------------------------------------------------------
@@ -176,7 +185,7 @@ class QueueService:
                 raise Rejected("appointment_only", f"{concern.title['de']}: only with an appointment")
             service_id = concern.service
         else:
-            booking = self._next_booking(cmd.booking_code or "", now)
+            booking = self._guarded(kiosk, now, lambda: self._next_booking(cmd.booking_code or "", now))
             booking_code, slot, service_id = booking.code, booking.slot, booking.service
         agency = self.site.agency_of_service(service_id)
         local = now.astimezone(self.site.tz)
@@ -186,11 +195,26 @@ class QueueService:
             ticket=uuid.uuid4().hex, token=secrets.token_urlsafe(12), service=service_id, language=cmd.language,
             party_size=cmd.party_size, interpreter=cmd.interpreter, step_free=cmd.step_free,
             booking_code=booking_code, slot=slot, offline_seq=cmd.offline_number, arrived_at=cmd.issued_at,
+            kiosk=kiosk,
         )
         issued = engine.check_in(self.state, self.site, arrival, now=now, actor=f"kiosk:{kiosk}")
         ticket_of = lambda: self.state.tickets[issued.ticket]  # noqa: E731 - exists only after commit
         return self._commit([issued], msg, key, lambda: p.CheckInReply(
             id=cmd.id, ok=True, ticket=views.issued_ticket(self.state, self.site, ticket_of())))
+
+    def _guarded(self, kiosk: str, now: datetime, find: Callable[[], T]) -> T:
+        """A booking-code look-up, refused while the kiosk has had too many unknown codes lately."""
+        if self.booking_limiter.blocked(kiosk, now):
+            wait = max(1, round(self.booking_limiter.retry_after(kiosk, now).total_seconds() / 60))
+            raise Rejected("rate_limited", f"too many unknown booking codes at {kiosk}; try again in {wait} min")
+        try:
+            return find()
+        except Rejected as exc:
+            if exc.code == "no_booking":
+                self.booking_limiter.failed(kiosk, now)
+                if self.booking_limiter.blocked(kiosk, now):
+                    log.warning("kiosk %s: too many unknown booking codes, look-ups paused", kiosk)
+            raise
 
     def _next_booking(self, code: str, now: datetime):  # type: ignore[no-untyped-def]
         taken = {(t.service, t.slot) for t in self.state.tickets.values() if t.booking_code == code}
@@ -214,16 +238,21 @@ class QueueService:
             info = views.ticket_info(self.state, self.site, ticket)
             return self._reply(msg, p.LookupReply(id=cmd.id, ok=True, ticket=info).to_bytes())
         assert cmd.booking_code is not None
-        taken = {(t.service, t.slot) for t in self.state.tickets.values() if t.booking_code == cmd.booking_code}
+        code = cmd.booking_code
+        found = self._guarded(kiosk, now, lambda: self._appointments(code, now))
+        self.stats["lookups"] += 1
+        return self._reply(msg, p.LookupReply(id=cmd.id, ok=True, appointments=found).to_bytes())
+
+    def _appointments(self, code: str, now: datetime) -> list[p.Appointment]:
+        taken = {(t.service, t.slot) for t in self.state.tickets.values() if t.booking_code == code}
         found = [
             p.Appointment(service=b.service, slot=b.slot, party_size=b.party_size, language=b.language,
                           checked_in=(b.service, b.slot) in taken)
-            for b in self._bookings_today(cmd.booking_code, now)
+            for b in self._bookings_today(code, now)
         ]
         if not found:
             raise Rejected("no_booking", "no appointment today for this booking code")
-        self.stats["lookups"] += 1
-        return self._reply(msg, p.LookupReply(id=cmd.id, ok=True, appointments=found).to_bytes())
+        return found
 
     def _counter(self, counter: str, cmd: p.CounterCommand, msg: Incoming, key: str) -> list[Publication]:
         events = engine.counter_action(self.state, self.site, counter, cmd.action, now=self.clock(),

@@ -23,6 +23,7 @@ from datetime import time as dtime
 
 
 from . import protocol as p
+from .broker_auth import BrokerAuth
 from .client import Link, Out
 from .population import (
     CONCERN_WEIGHTS,
@@ -380,13 +381,14 @@ def _stop_event_with_signals() -> tuple[threading.Event, Callable[[], None]]:
 
 
 def run(site: Site, host: str, port: int, *, seconds: float = 0, speed: float = 60,
-        stop: threading.Event | None = None, out: Out = print, seed: int | None = None) -> dict[str, int]:
+        stop: threading.Event | None = None, out: Out = print, seed: int | None = None,
+        auth: BrokerAuth | None = None) -> dict[str, int]:
     """Play a morning against the core at host:port until `seconds` pass (0: until Ctrl-C) or `stop` is set."""
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if stop is None:
         stop, restore = _stop_event_with_signals()
     topics = p.Topics(site.site.id)
-    link = Link(site, host, port, out, name="sim", subscriptions=[f"{topics.root}/public/counter/+"])
+    link = Link(site, host, port, out, name="sim", subscriptions=[f"{topics.root}/public/counter/+"], auth=auth)
     morning = Morning(site, link, out, speed=speed, start=_morning_start(site), rng=random.Random(seed))
     link.on_public = morning.on_public
     out(f"simulating a morning at {site.site.name}: {len(site.counters)} counters, "

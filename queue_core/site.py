@@ -186,6 +186,8 @@ class Policy(_Model):
     double_press_seconds: float = Field(default=1.5, ge=0, le=30)
     estimate_window: int = Field(default=10, ge=1, le=200, description="recent services averaged per queue")
     wait_target_minutes: int = Field(default=45, ge=1, le=600)
+    offline_max_minutes: int = Field(default=120, ge=1, le=720,
+                                     description="an offline ticket older than this counts as arriving when handed in")
 
 
 class SiteInfo(_Model):

@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Callable
 
 from . import protocol as p
+from .broker_auth import BrokerAuth
 from .client import Out
-from .site import Site
 from .core_runner import make_client
 from .simulate import LOST_AFTER_S, _stop_event_with_signals
+from .site import Site
 
 
 class Board:
@@ -88,7 +89,7 @@ class Board:
 
 
 def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threading.Event | None = None,
-          out: Out = print, board_every: float = 5.0) -> None:
+          out: Out = print, board_every: float = 5.0, auth: BrokerAuth | None = None) -> None:
     """Print the public calls as they come and a compact board every `board_every` seconds."""
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if stop is None:
@@ -97,10 +98,11 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
     board = Board(site)
     connected = threading.Event()
     ever = [False]
-    client = make_client(f"arkaden-watch-{uuid.uuid4().hex[:8]}")
+    client = make_client(f"arkaden-watch-{uuid.uuid4().hex[:8]}", auth)
 
     def on_connect(c, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
         if reason_code.is_failure:
+            out(f"broker {host}:{port} refused the connection: {reason_code}")
             return
         c.subscribe(public_filters(topics), qos=1)
         if ever[0]:

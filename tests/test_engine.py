@@ -11,7 +11,7 @@ from queue_core import events as ev
 from queue_core.engine import Rejected
 from queue_core.state import CounterStatus, TicketStatus
 
-from .engine_helpers import Driver
+from .engine_helpers import MINI, Driver
 
 
 def test_numbers_count_per_agency_prefix() -> None:
@@ -234,18 +234,60 @@ def test_offline_ticket_keeps_its_number_and_arrival_time_and_does_not_move_the_
     issued_at = d.now
     d.tick(600)
     later = d.check_in("aufenthalt")
-    offline = d.check_in("aufenthalt", offline_seq=903, arrived_at=issued_at + timedelta(seconds=5))
+    offline = d.check_in("aufenthalt", offline_seq=903, arrived_at=issued_at + timedelta(seconds=5), kiosk="kiosk-1")
     assert offline.number == "A-903" and offline.offline
     assert d.check_in("aufenthalt").number == "A-003"
     d.counter("abh-1", "next")  # A-001
     assert d.called_number(d.counter("abh-2", "next")) == "A-903"  # arrived before A-002
     assert d.state.tickets[later.ticket].status is TicketStatus.WAITING
     with pytest.raises(Rejected) as exc:
-        d.check_in("aufenthalt", offline_seq=903, arrived_at=issued_at)
+        d.check_in("aufenthalt", offline_seq=903, arrived_at=issued_at, kiosk="kiosk-1")
     assert exc.value.code == "number_taken"
     with pytest.raises(Rejected) as exc:
-        d.check_in("aufenthalt", offline_seq=5, arrived_at=issued_at)
+        d.check_in("aufenthalt", offline_seq=5, arrived_at=issued_at, kiosk="kiosk-1")
     assert exc.value.code == "bad_offline_number"
+
+
+def test_offline_number_must_come_from_the_sending_kiosks_own_block() -> None:
+    from queue_core.site import parse_site
+
+    two_kiosks = MINI.read_text().replace(
+        "[[displays]]", '[[kiosks]]\nid = "kiosk-2"\noffline_numbers = [950, 999]\n\n[[displays]]')
+    d = Driver(site=parse_site(two_kiosks))
+    with pytest.raises(Rejected) as exc:  # 960 is kiosk-2's
+        d.check_in("aufenthalt", offline_seq=960, arrived_at=d.now, kiosk="kiosk-1")
+    assert exc.value.code == "bad_offline_number" and "900-949" in exc.value.message
+    with pytest.raises(Rejected) as exc:  # no sending kiosk named: no block to check against
+        d.check_in("aufenthalt", offline_seq=910, arrived_at=d.now)
+    assert exc.value.code == "bad_offline_number"
+    assert d.check_in("aufenthalt", offline_seq=960, arrived_at=d.now, kiosk="kiosk-2").number == "A-960"
+    assert d.check_in("aufenthalt", offline_seq=910, arrived_at=d.now, kiosk="kiosk-1").number == "A-910"
+
+
+@pytest.mark.parametrize("issued", [
+    pytest.param(timedelta(days=-1), id="yesterday"),
+    pytest.param(timedelta(hours=-3), id="older-than-offline-max"),
+    pytest.param(timedelta(hours=2), id="in-the-future"),
+])
+def test_implausible_offline_issue_time_counts_as_arriving_now(issued: timedelta) -> None:
+    d = Driver()
+    d.tick(3 * 3600)  # 12:00 local: yesterday, three hours ago and two hours ahead are all implausible
+    walk_in = d.check_in("aufenthalt")
+    d.tick(60)
+    offline = d.check_in("aufenthalt", offline_seq=901, arrived_at=d.now + issued, kiosk="kiosk-1")
+    assert offline.order_at == d.now
+    assert d.called_number(d.counter("abh-1", "next")) == walk_in.number  # the walk-in stays first
+
+
+def test_plausible_offline_issue_time_keeps_the_clients_place() -> None:
+    d = Driver()
+    d.tick(3 * 3600)
+    d.check_in("aufenthalt")
+    offline = d.check_in("aufenthalt", offline_seq=901, arrived_at=d.now - timedelta(minutes=30), kiosk="kiosk-1")
+    assert offline.order_at == d.now - timedelta(minutes=30)
+    assert d.called_number(d.counter("abh-1", "next")) == "A-901"
+    ahead = d.check_in("aufenthalt", offline_seq=902, arrived_at=d.now + timedelta(seconds=30), kiosk="kiosk-1")
+    assert ahead.order_at == d.now  # a kiosk clock slightly ahead: clamped to now, never later than the hand-in
 
 
 def test_day_statistics_are_rebuilt_from_the_log_alone() -> None:

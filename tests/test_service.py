@@ -299,3 +299,68 @@ def test_a_scanned_slip_shows_where_its_ticket_stands(store: Store) -> None:
 def test_scanned_lines_are_told_apart(line: str, expected: tuple[str, str] | None) -> None:
     got = classify_scan(line)
     assert (None if got is None else (got.kind, got.value)) == expected
+
+
+def _two_kiosk_site():  # type: ignore[no-untyped-def]
+    from queue_core.site import parse_site
+
+    from .engine_helpers import MINI
+
+    return parse_site(MINI.read_text().replace(
+        "[[displays]]", '[[kiosks]]\nid = "kiosk-2"\noffline_numbers = [950, 999]\n\n[[displays]]'))
+
+
+def test_a_kiosk_cannot_hand_in_an_offline_number_from_another_kiosks_block(store: Store) -> None:
+    svc = QueueService(_two_kiosk_site(), store, clock=Clock(), always_open=True)
+    stolen = {"id": "o1", "concern": "residence", "offline_number": 955, "issued_at": MORNING.isoformat()}
+    reply, pubs = send(svc, T.checkin("kiosk-1"), stolen)
+    assert reply["error"]["code"] == "bad_offline_number"
+    assert not svc.state.tickets and any(x.topic == T.error() for x in pubs)
+    own = {"id": "o2", "concern": "residence", "offline_number": 905, "issued_at": MORNING.isoformat()}
+    assert send(svc, T.checkin("kiosk-1"), own)[0]["ticket"]["number"] == "A-905"
+
+
+def test_an_offline_ticket_dated_yesterday_does_not_go_to_the_front(store: Store) -> None:
+    clock = Clock()
+    svc = make(store, clock)
+    first = checkin(svc, "w1")["ticket"]["number"]
+    clock.now += timedelta(minutes=5)
+    stale = {"id": "o1", "concern": "residence", "offline_number": 901,
+             "issued_at": (MORNING - timedelta(days=1)).isoformat()}
+    assert send(svc, T.checkin("kiosk-1"), stale)[0]["ok"]
+    reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": "n1", "action": "next"})
+    assert reply["number"] == first
+
+
+def test_booking_code_guessing_is_slowed_down_per_kiosk(store: Store) -> None:
+    from queue_core.service import BOOKING_FAILURE_WINDOW, BOOKING_FAILURES_PER_KIOSK
+
+    clock = Clock()
+    svc = QueueService(_two_kiosk_site(), store, clock=clock, always_open=True)
+    store.add_bookings([Booking("KIA-4711", "aufenthalt", MORNING + timedelta(minutes=30), 30, "ar", 3)])
+    for i in range(BOOKING_FAILURES_PER_KIOSK):
+        reply, _ = send(svc, T.lookup("kiosk-1"), {"id": f"g{i}", "booking_code": f"KIA-{1000 + i}"})
+        assert reply["error"]["code"] == "no_booking"
+    # now even a valid code is refused at this kiosk, by lookup and by check-in, with a clear reason
+    reply, pubs = send(svc, T.lookup("kiosk-1"), {"id": "v1", "booking_code": "KIA-4711"})
+    assert reply["error"]["code"] == "rate_limited" and "try again in" in reply["error"]["message"]
+    assert any(x.topic == T.error() and b"rate_limited" in x.payload for x in pubs)
+    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": "v2", "booking_code": "KIA-4711"})
+    assert reply["error"]["code"] == "rate_limited" and not svc.state.tickets
+    # walk-ins at the same kiosk and look-ups at another kiosk go on
+    assert checkin(svc, "w1")["ok"]
+    reply, _ = svc_reply(svc, T.lookup("kiosk-2"), {"id": "k2", "booking_code": "KIA-4711"})
+    assert reply["ok"]
+    # once the window has passed, the kiosk may look up again
+    clock.now += BOOKING_FAILURE_WINDOW
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "v3", "booking_code": "KIA-4711"})
+    assert reply["ok"] and reply["appointments"][0]["party_size"] == 3
+
+
+def svc_reply(svc: QueueService, topic: str, payload: dict) -> tuple[dict | None, list]:
+    """Like send(), with the reply going to the sending device's own reply topic."""
+    device = topic.rsplit("/", 1)[1]
+    own = T.reply(device)
+    pubs = svc.handle(Incoming(topic, json.dumps({"v": 1, **payload}).encode(), own, b"corr"))
+    replies = [json.loads(x.payload) for x in pubs if x.topic == own]
+    return (replies[0] if replies else None), pubs

@@ -23,7 +23,8 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "appointment_only": ("this concern needs a booked appointment", False),
     "closed": ("the agency is closed now", True),
     "no_booking": ("no open appointment today for this booking code", False),
-    "bad_offline_number": ("an offline number outside every kiosk's block", False),
+    "rate_limited": ("too many unknown booking codes from this kiosk lately; wait a few minutes", True),
+    "bad_offline_number": ("an offline number outside the sending kiosk's own block", False),
     "number_taken": ("that offline number was already handed in today", False),
     "duplicate_ticket": ("internal: a ticket id collided", True),
     "unknown_counter": ("no such counter", False),
@@ -74,7 +75,8 @@ class CheckIn(Payload):
     step_free: bool = False
     offline_number: int | None = Field(default=None, ge=1, le=999,
                                        description="number the kiosk issued from its own block while offline")
-    issued_at: AwareDatetime | None = Field(default=None, description="when an offline ticket was really issued")
+    issued_at: AwareDatetime | None = Field(default=None, description="when an offline ticket was really issued; "
+                                           "honoured only if today and within the site's offline_max_minutes")
 
     @model_validator(mode="after")
     def _one_kind(self) -> CheckIn:

@@ -174,6 +174,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_buttons(args: argparse.Namespace) -> int:
+    """Call-button boxes on USB serial → counter commands (hardware/buttons.py)."""
+    from hardware import buttons
+
+    site = _site(args.site)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    buttons.run(site, args.host, args.port, patterns=args.ports, guard_s=args.guard_seconds,
+                device_id=args.device_id, stop=stop)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arkaden", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ERROR")
@@ -259,6 +272,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=0)
     with_broker(p)
     p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("buttons", help="bridge call-button boxes on USB serial to their counters")
+    p.add_argument("--site", required=True)
+    p.add_argument("--ports", action="append", default=None, metavar="GLOB",
+                   help="where to look for boxes besides the ports in the site file (repeatable; "
+                        "default /dev/arkaden-box-*)")
+    p.add_argument("--guard-seconds", type=float, default=None,
+                   help="a second NEXT of one box within this time is ignored (default: the site's "
+                        "policy.double_press_seconds)")
+    p.add_argument("--device-id", default=None, help="the bridge's presence id (default buttons-<hostname>)")
+    with_broker(p)
+    p.set_defaults(func=cmd_buttons)
     return parser
 
 

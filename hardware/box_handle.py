@@ -251,3 +251,32 @@ class BoxHandle:
         writer = self._writer
         if writer is not None:
             writer.write(data)
+
+
+class FakeCoreLink:
+    """A ``CoreLink`` for unit tests: records requests and answers them with ``answer(topic, payload)``."""
+
+    def __init__(self, answer: Callable[[str, dict], dict | None] | None = None, *, online: bool = True):
+        self.connected = threading.Event()
+        if online:
+            self.connected.set()
+        self.answer = answer or (lambda topic, payload: {"ok": True})
+        self.requests: list[tuple[str, dict, str | None]] = []
+        self.details: list[dict[str, str]] = []
+
+    def request(self, topic: str, payload: dict[str, Any], timeout: float = REQUEST_TIMEOUT_S, *,
+                cid: str | None = None) -> dict | None:
+        self.requests.append((topic, dict(payload), cid))
+        reply = self.answer(topic, payload)
+        if reply is None:  # no answer: like the real link, this took a while
+            time.sleep(min(timeout, 0.05))
+        return reply
+
+    def set_presence_detail(self, detail: dict[str, str]) -> None:
+        self.details.append(dict(detail))
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass

@@ -122,7 +122,7 @@ class LinePort:
             try:
                 port.write(data)
                 return True
-            except Exception as exc:  # SerialException, SerialTimeoutException, OSError: the reader notices too
+            except (OSError, ValueError) as exc:  # SerialException and its timeout are OSErrors; the reader notices
                 log.debug("%s: write failed: %s", self.name, exc)
                 return False
 
@@ -150,8 +150,8 @@ class LinePort:
                     self._port = None
                 try:
                     port.close()
-                except Exception:
-                    pass
+                except (OSError, ValueError) as exc:
+                    log.debug("%s: closing failed: %s", self.name, exc)
                 if self.claim is not None and real is not None:
                     self.claim(real, False)
                 if why == "stopped":
@@ -165,7 +165,7 @@ class LinePort:
     def _open(self) -> tuple[SerialLike | None, str | None]:
         try:
             path = self.locate()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a failing look-up (sysfs, udev) is a missing device
             path = None
             log.debug("%s: locating failed: %s", self.name, exc)
         if path is None:
@@ -179,7 +179,7 @@ class LinePort:
         try:
             port = self.opener(path, self.baudrate)
             port.reset_input_buffer()  # whatever was half-sent before we looked is not a line
-        except Exception as exc:
+        except (OSError, ValueError) as exc:  # SerialException is an OSError
             if self.claim is not None:
                 self.claim(real, False)
             if not self._missing_reported:
@@ -202,7 +202,7 @@ class LinePort:
         while not self._stop.is_set():
             try:
                 data = port.read(max(1, port.in_waiting))
-            except Exception as exc:  # the device went away (EIO, ENXIO, pyserial's "returned no data")
+            except Exception as exc:  # noqa: BLE001 - EIO, ENXIO, pyserial's "returned no data": the device went
                 return f"read failed: {exc}"
             for byte in data:
                 if byte in self.terminators:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,8 +15,18 @@ from hardware.box_handle import BoxHandle, FakeCoreLink, render
 from queue_core import protocol as p
 from queue_core.site import ButtonBox
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hardware" / "firmware"))
-import boxproto  # noqa: E402  the firmware's module, as MicroPython runs it
+
+def _firmware_module():  # type: ignore[no-untyped-def]
+    """The firmware's boxproto.py, loaded as the Pico loads it: a plain file, not part of a package."""
+    path = Path(__file__).resolve().parents[1] / "hardware" / "firmware" / "boxproto.py"
+    spec = importlib.util.spec_from_file_location("boxproto", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+boxproto = _firmware_module()
 
 
 # --- the host's grammar ----------------------------------------------------------------------------
@@ -59,7 +69,7 @@ def test_box_protocol_host_lines() -> None:
 
 def _state(status: str, number: str | None, waiting: int) -> p.CounterState:
     return p.CounterState(counter="abh-1", label="Schalter 1", room="E.01", status=status, number=number,
-                          waiting=waiting, at=datetime.now(timezone.utc))
+                          waiting=waiting, at=datetime.now(UTC))
 
 
 def test_box_display_text_fits_and_says_what_matters() -> None:

@@ -1,7 +1,7 @@
 """Button-box protocol logic for the firmware (MicroPython and CPython): lines, presses, re-sends, display."""
 
-# No typing, dataclasses or f-strings with '=': this file runs on MicroPython as it is, and the host tests
-# import it to check it against the host side (hardware/box_protocol.py).
+# No typing, dataclasses or str.removesuffix: this file runs on MicroPython (1.17 or newer) as it is,
+# and the host tests load it to check it against the host side (hardware/box_protocol.py).
 
 MAX_LINE = 64
 SEQ_MODULO = 65536
@@ -11,7 +11,7 @@ LED_MODES = ("ON", "OFF", "BLINK")
 
 def parse_host_line(line):
     """('ACK', seq) | ('SHOW', text) | ('LED', mode) | ('WHO', None), or None for anything else."""
-    if line.endswith("\r"):
+    if line.endswith("\r"):  # noqa: FURB188 - MicroPython has no str.removesuffix
         line = line[:-1]
     if len(line) > MAX_LINE:
         return None
@@ -33,11 +33,11 @@ def parse_host_line(line):
 
 
 def format_hello(box_id, version, boot):
-    return "HELLO %s %s %s\n" % (box_id, version, boot)
+    return f"HELLO {box_id} {version} {boot}\n"
 
 
 def format_key(seq, name):
-    return "KEY %d %s\n" % (seq, name)
+    return f"KEY {seq:d} {name}\n"
 
 
 class Box:

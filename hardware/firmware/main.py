@@ -14,7 +14,6 @@ import sys
 import time
 
 import machine
-
 from boxproto import Box
 
 VERSION = "1.0"
@@ -37,8 +36,8 @@ class Display:
 
             i2c = machine.I2C(0, sda=machine.Pin(0), scl=machine.Pin(1), freq=400000)
             self.oled = ssd1306.SSD1306_I2C(128, 32, i2c)
-        except Exception:
-            pass
+        except Exception as exc:  # noqa: BLE001 - no driver, no OLED, a bus error: run without a display
+            print("no display:", exc, file=sys.stderr)
         self.shown = None
 
     def show(self, text):
@@ -60,7 +59,7 @@ def main():
     was_down = {name: False for name in PINS}
     changed_at = {name: 0 for name in PINS}
     display = Display()
-    boot = "%08x" % random.getrandbits(32)  # seeded from the RP2040's ring oscillator: new at every power-up
+    boot = f"{random.getrandbits(32):08x}"  # seeded from the RP2040's ring oscillator: new at every power-up
     box = Box(BOX_ID, VERSION, boot, out, time.ticks_ms, time.ticks_diff)
     poller = select.poll()
     poller.register(sys.stdin, select.POLLIN)

@@ -46,10 +46,14 @@ class PresenceWatcher:
             self.seen.append(json.loads(msg.payload))
             self.cv.notify_all()
 
-    def wait(self, predicate, timeout: float = 15) -> dict:  # type: ignore[no-untyped-def]
+    def wait(self, predicate, timeout: float = 15, since: int = 0) -> dict:  # type: ignore[no-untyped-def]
         with self.cv:
-            assert self.cv.wait_for(lambda: any(predicate(m) for m in self.seen), timeout), self.seen[-5:]
-            return next(m for m in reversed(self.seen) if predicate(m))
+            assert self.cv.wait_for(lambda: any(predicate(m) for m in self.seen[since:]), timeout), self.seen[-5:]
+            return next(m for m in reversed(self.seen[since:]) if predicate(m))
+
+    def mark(self) -> int:
+        with self.cv:
+            return len(self.seen)
 
     def close(self) -> None:
         self.client.disconnect()
@@ -219,11 +223,9 @@ def test_buttons_two_next_presses_within_the_guard_call_one_client(rig: Rig) -> 
 def test_buttons_the_core_guard_alone_also_calls_one_client(rig: Rig) -> None:
     """With the bridge's guard off, the core's policy.double_press_seconds still keeps the client just called."""
     rig.check_in("residence", 3)
-    rig.bridge.guard_s = 0.0
-    for handle in rig.bridge.handles.values():
-        handle.guard_s = 0.0
+    rig.bridge.guard_s = 0.0  # the box's handle is made at its HELLO, with this guard
     hello(rig.box)
-    rig.bridge.handles["box-abh-1"].guard_s = 0.0
+    assert rig.bridge.handles["box-abh-1"].guard_s == 0.0
     press(rig.box, 1, "NEXT")
     press(rig.box, 2, "NEXT")
     rig.wait_call("abh-1", "A-001")
@@ -239,8 +241,10 @@ def test_buttons_unplugged_mid_line_the_bridge_recovers_without_a_phantom_press(
         hello(rig.box)
         press(rig.box, 1, "NEXT")
         rig.wait_call("abh-1", "A-001")
+        seen = watcher.mark()
         rig.box.unplug(partial=b"KEY 2 NEX")
-        watcher.wait(lambda m: m["device"] == "box-abh-1" and m["detail"].get("port") == "missing")
+        watcher.wait(lambda m: m["device"] == "box-abh-1" and m["detail"].get("port") == "missing", since=seen)
+        seen = watcher.mark()
         time.sleep(0.5)
         mark = rig.box.mark()
         plugged = time.monotonic()
@@ -250,7 +254,7 @@ def test_buttons_unplugged_mid_line_the_bridge_recovers_without_a_phantom_press(
         print(f"the bridge asked the box again {back_after * 1000:.0f} ms after it came back")
         rig.box.send(f"T\nHELLO box-abh-1 1.0 {BOOT}\n")  # the box's first bytes may be a stray tail
         rig.box.wait_line(lambda line: line == "SHOW A-001  W:2", since=mark)  # the box shows the state again
-        watcher.wait(lambda m: m["device"] == "box-abh-1" and m["detail"].get("port") == "connected")
+        watcher.wait(lambda m: m["device"] == "box-abh-1" and m["detail"].get("port") == "connected", since=seen)
         time.sleep(rig.bridge.guard_s)
         press(rig.box, 2, "DONE")
         assert rig.calls("abh-1") == ["A-001"]  # the half-sent NEXT did not call anybody
@@ -328,8 +332,9 @@ def test_buttons_a_box_mapped_by_its_configured_path(rig: Rig) -> None:
 def test_buttons_broker_down_presses_wait_for_the_box_and_apply_once(rig: Rig) -> None:
     rig.check_in("residence", 3)
     hello(rig.box)
+    mark = rig.box.mark()
     rig.broker.stop()
-    rig.box.wait_line(lambda line: line == "SHOW OFFLINE")
+    rig.box.wait_line(lambda line: line == "SHOW OFFLINE", since=mark)  # the bridge noticed
     mark = rig.box.mark()
     press(rig.box, 7, "NEXT", acked=False)
     time.sleep(1.0)

@@ -31,13 +31,14 @@ class Display:
 
     def __init__(self):
         self.oled = None
+        self.error = None  # not printed: stdout is the protocol line to the host
         try:
             import ssd1306
 
             i2c = machine.I2C(0, sda=machine.Pin(0), scl=machine.Pin(1), freq=400000)
             self.oled = ssd1306.SSD1306_I2C(128, 32, i2c)
         except Exception as exc:  # noqa: BLE001 - no driver, no OLED, a bus error: run without a display
-            print("no display:", exc, file=sys.stderr)
+            self.error = repr(exc)
         self.shown = None
 
     def show(self, text):

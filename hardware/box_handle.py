@@ -202,7 +202,7 @@ class BoxHandle:
                     continue
                 reply = self.link.request(self.command_topic, press.payload, timeout=REQUEST_TIMEOUT_S,
                                           cid=press.cid)
-            error = (reply.get("error") or {}).get("code") if not reply.get("ok") else None
+            error = None if reply.get("ok") else ((reply.get("error") or {}).get("code") or "refused")
             with self._lock:
                 self._pending.discard(press.key)
                 self._remember(press.key, error or "ok")

@@ -222,6 +222,19 @@ def _add_ticket_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("--out", default="artifacts/printer-sim")
     p.set_defaults(func=cmd_ticket, ticket_cmd="simulate")
 
+def cmd_buttons(args: argparse.Namespace) -> int:
+    """Call-button boxes on USB serial → counter commands (hardware/buttons.py)."""
+    from hardware import buttons
+
+    site = _site(args.site)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    broker = _broker(args)
+    buttons.run(site, broker.host, broker.port, patterns=args.ports, guard_s=args.guard_seconds,
+                device_id=args.device_id or broker.device_id, stop=stop, auth=broker.auth)
+    return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arkaden", description=__doc__)
@@ -315,6 +328,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_watch)
 
     _add_ticket_parsers(sub)
+
+    p = sub.add_parser("buttons", help="bridge call-button boxes on USB serial to their counters")
+    p.add_argument("--site", required=True)
+    p.add_argument("--ports", action="append", default=None, metavar="GLOB",
+                   help="where to look for boxes besides the ports in the site file (repeatable; "
+                        "default /dev/arkaden-box-*)")
+    p.add_argument("--guard-seconds", type=float, default=None,
+                   help="a second NEXT of one box within this time is ignored (default: the site's "
+                        "policy.double_press_seconds)")
+    p.add_argument("--device-id", default=None, help="the bridge's presence id (default buttons-<hostname>)")
+    with_broker(p)
+    p.set_defaults(func=cmd_buttons)
     return parser
 
 

@@ -19,9 +19,9 @@ from .reception_model import ReceptionModel, STATUS_DE
 
 KV = Path(__file__).with_suffix(".kv")
 QUEUE_HINTS = [0.46, 0.16, 0.19, 0.19]
-COUNTER_HINTS = [0.3, 0.15, 0.2, 0.2, 0.15]
-DEVICE_HINTS = [0.32, 0.18, 0.15, 0.35]
-TICKET_HINTS = [0.09, 0.2, 0.13, 0.05, 0.08, 0.12, 0.16, 0.17]
+COUNTER_HINTS = [0.27, 0.13, 0.28, 0.18, 0.14]
+DEVICE_HINTS = [0.38, 0.2, 0.13, 0.29]
+TICKET_HINTS = [0.1, 0.19, 0.14, 0.05, 0.09, 0.11, 0.15, 0.17]
 KIND_DE = {"core": "Zentrale", "kiosk": "Kiosk", "printer": "Drucker", "display": "Anzeige",
            "button_box": "Tastenbox", "reception": "Empfang"}
 
@@ -129,8 +129,8 @@ class ReceptionScreen(BoxLayout):
             for c in m.counter_rows(now)]
         tz = m.site.tz
         self.ids.devices.data = [
-            {"cells": [d.device, KIND_DE.get(d.kind, d.kind) + (" · online" if d.online else
-                                                                (" · offline" if d.online is False else " · ?")),
+            {"cells": [f"{d.device} ({KIND_DE.get(d.kind, d.kind)})",
+                       "online" if d.online else ("offline" if d.online is False else "nie gesehen"),
                        d.last_seen.astimezone(tz).strftime("%H:%M") if d.last_seen else "-", d.detail],
              "hints": DEVICE_HINTS, "alert": d.problem}
             for d in m.device_rows()]

@@ -176,6 +176,9 @@ class ReceptionModel:
             detail, problem = "", False
             if pr is not None and kind == "button_box" and pr.detail.get("port") == "missing":
                 detail, problem = "Gerät nicht eingesteckt", True
+            if pr is not None and kind == "kiosk" and "paper" in pr.detail:
+                paper = pr.detail["paper"]
+                detail, problem = PAPER_DE.get(paper, paper), paper in ("low", "out")
             online = pr.online if pr else None
             rows.append(DeviceRow(device, kind, online, pr.at if pr else None, detail, problem or online is not True))
         return rows

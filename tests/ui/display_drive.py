@@ -137,7 +137,7 @@ def main() -> None:
     site = load_site(site_path)
     settings = DisplaySettings(site=site, display_id=display, port=port, fullscreen=False,
                                highlight_seconds=3.0 if mode == "call" else 1.0, sound="fake")
-    prepare_kivy(settings)
+    prepare_kivy(settings, debug=True)  # Kivy's log on stderr: the test shows it when something fails
     app = make_app(settings)
     from ui_common import drive
 

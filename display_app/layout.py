@@ -21,7 +21,8 @@ class WallLayout:
 
 LAYOUTS: dict[str, WallLayout] = {
     # 8 m viewing distance: digits >= 150 px high at 1080 px screen height
-    "landscape": WallLayout(1920, 1080, current_slots=4, recent_slots=6, number_size=212, number_width=620, detail_size=64),
-    "portrait": WallLayout(1080, 1920, current_slots=4, recent_slots=6, number_size=212, number_width=610,
+    "landscape": WallLayout(1920, 1080, current_slots=4, recent_slots=6, number_size=212, number_width=650,
+                            detail_size=64),
+    "portrait": WallLayout(1080, 1920, current_slots=4, recent_slots=6, number_size=212, number_width=650,
                            detail_size=52),
 }

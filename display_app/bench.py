@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from paho.mqtt.client import Client
@@ -71,7 +71,7 @@ class _Feeder:
         self.topics = p.Topics(site.site.id)
         self.recent: list[p.BoardCall] = []
         self.i = 0
-        self.t0 = datetime.now(timezone.utc)
+        self.t0 = datetime.now(UTC)
 
     def call(self) -> None:
         counter = self.site.counters[self.i % len(self.site.counters)]

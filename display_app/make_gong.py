@@ -38,7 +38,7 @@ def samples() -> list[int]:
         fade = min(1.0, (SECONDS - t) / 0.05)  # 50 ms fade-out at the very end
         out.append(v * fade)
     scale = PEAK / max(abs(x) for x in out)
-    return [int(round(x * scale * 32767)) for x in out]
+    return [round(x * scale * 32767) for x in out]
 
 
 def wav_bytes() -> bytes:

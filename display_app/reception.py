@@ -15,7 +15,7 @@ from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from . import palette as P
-from .reception_model import ReceptionModel, STATUS_DE
+from .reception_model import STATUS_DE, ReceptionModel
 
 KV = Path(__file__).with_suffix(".kv")
 QUEUE_HINTS = [0.46, 0.16, 0.19, 0.19]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from queue_core import protocol as p
@@ -71,7 +71,7 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
 
         @staticmethod
         def now() -> datetime:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
 
         def _handle(self, topic: str, data: dict) -> None:
             try:

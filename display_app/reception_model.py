@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -138,7 +138,7 @@ class ReceptionModel:
         longest: dict[str, datetime] = {}
         for t in self.tickets.tickets if self.tickets else []:
             if t.status == "waiting":
-                arrived = t.arrived_at if t.arrived_at.tzinfo else t.arrived_at.replace(tzinfo=timezone.utc)
+                arrived = t.arrived_at if t.arrived_at.tzinfo else t.arrived_at.replace(tzinfo=UTC)
                 longest[t.service] = min(longest.get(t.service, arrived), arrived)
         rows = []
         for s in self.site.services:
@@ -216,7 +216,7 @@ class ReceptionModel:
     def ticket_rows(self, now: datetime) -> list[dict[str, Any]]:
         rows = []
         for t in self.tickets.tickets if self.tickets else []:
-            arrived = t.arrived_at if t.arrived_at.tzinfo else t.arrived_at.replace(tzinfo=timezone.utc)
+            arrived = t.arrived_at if t.arrived_at.tzinfo else t.arrived_at.replace(tzinfo=UTC)
             lang = LANGUAGES[t.language].german if t.language in LANGUAGES else t.language
             needs = [x for x, on in (("Dolmetsch", t.interpreter), ("stufenlos", t.step_free),
                                      (f"{t.party_size} Pers.", t.party_size > 1), ("Termin", t.booked)) if on]

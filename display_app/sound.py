@@ -50,7 +50,7 @@ class CommandPlayer:
         return None
 
     def play(self, wav: Path) -> None:
-        out = subprocess.run([*self.command, str(wav)], stdin=subprocess.DEVNULL, capture_output=True,
+        out = subprocess.run([*self.command, str(wav)], check=False, stdin=subprocess.DEVNULL, capture_output=True,
                              timeout=PLAY_TIMEOUT_S)
         if out.returncode != 0:
             raise RuntimeError(f"{self.command[0]} failed ({out.returncode}): "

@@ -7,7 +7,7 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,11 +141,11 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
 
         def _connection(self, connected: bool) -> None:
             self.model.set_connected(connected)
-            self.screen.tick(self.model, self.model.wall_time(datetime.now(timezone.utc)))
+            self.screen.tick(self.model, self.model.wall_time(datetime.now(UTC)))
 
         def _tick(self, _dt: float) -> None:
             self.model.expire()
-            self.screen.tick(self.model, self.model.wall_time(datetime.now(timezone.utc)))
+            self.screen.tick(self.model, self.model.wall_time(datetime.now(UTC)))
 
         def _flipped(self, window: Any) -> bool | None:
             """The frame after a call: flip it ourselves, then note how long the call took to be shown."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from queue_core.site import parse_site
 
 from .engine_helpers import MINI
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def site_with_displays():  # type: ignore[no-untyped-def]
@@ -124,4 +124,4 @@ def test_board_unknown_display_is_refused() -> None:
 
 def test_board_wall_time_is_local() -> None:
     m = BoardModel(site_with_displays(), "display-1")
-    assert m.wall_time(datetime(2026, 7, 1, 8, 5, tzinfo=timezone.utc)) == "10:05"
+    assert m.wall_time(datetime(2026, 7, 1, 8, 5, tzinfo=UTC)) == "10:05"

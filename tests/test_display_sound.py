@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import threading
@@ -12,8 +13,15 @@ import pytest
 
 from display_app import make_gong
 from display_app.messages import translations
-from display_app.sound import (Announcement, FakePlayer, SoundWorker, announcement_for, espeak_command,
-                               spoken_number, spoken_room)
+from display_app.sound import (
+    Announcement,
+    FakePlayer,
+    SoundWorker,
+    announcement_for,
+    espeak_command,
+    spoken_number,
+    spoken_room,
+)
 
 
 def test_sound_never_overlaps_even_when_calls_come_from_many_threads(tmp_path: Path) -> None:
@@ -35,7 +43,7 @@ def test_sound_never_overlaps_even_when_calls_come_from_many_threads(tmp_path: P
     assert worker.done + worker.dropped == 6 and worker.done >= 1
     assert player.overlaps == 0
     spans = sorted((x.start, x.end) for x in player.played)
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
     assert all(x.wav == make_gong.GONG for x in player.played)
 
 
@@ -96,7 +104,7 @@ def test_sound_the_shipped_gong_is_what_make_gong_makes(tmp_path: Path) -> None:
 def test_sound_sox_reads_the_gong(tmp_path: Path) -> None:
     if shutil.which("sox") is None:
         pytest.fail("sox not found: install the Debian package sox (./scripts/bootstrap.sh does)")
-    out = subprocess.run(["sox", str(make_gong.GONG), "-n", "stat"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(check=False, args=["sox", str(make_gong.GONG), "-n", "stat"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     stats = dict(line.split(":", 1) for line in out.stderr.splitlines() if ":" in line)
     assert 0.5 < float(stats["Maximum amplitude"]) <= 0.61

@@ -28,11 +28,11 @@ def _wait_file(path: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
         if proc.poll() is not None:
-            out, err = proc.communicate()
+            _, err = proc.communicate()
             pytest.fail(f"display exited early ({proc.returncode}) before {path.name}:\n{err[-3000:]}")
         if time.monotonic() > deadline:
             proc.kill()
-            out, err = proc.communicate()
+            _out, err = proc.communicate()
             pytest.fail(f"timed out waiting for {path.name}:\n{err[-3000:]}")
         time.sleep(0.1)
 
@@ -93,7 +93,7 @@ def test_display_memory_widgets_and_timers_stay_flat_over_2000_calls(
         broker: MosquittoBroker, xserver: XServer, artifacts_dir: Path) -> None:
     out = artifacts_dir / "display"
     out.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "tests.ui.display_drive", "memory", str(MINI), "display-1",
+    proc = subprocess.run(check=False, args=[sys.executable, "-m", "tests.ui.display_drive", "memory", str(MINI), "display-1",
                            str(broker.port), str(out), "2000"], cwd=REPO, env=xserver.env(), capture_output=True,
                           text=True, timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]

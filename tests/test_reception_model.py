@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from queue_core.site import parse_site
 
 from .engine_helpers import MINI
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def site():  # type: ignore[no-untyped-def]
@@ -64,7 +64,7 @@ def test_reception_counters_show_how_long_they_serve() -> None:
 def test_reception_devices_and_alerts() -> None:
     m = fed()
     rows = {r.device: r for r in m.device_rows()}
-    assert list(rows)[0] == "core"
+    assert next(iter(rows)) == "core"
     assert (rows["printer-1"].online, rows["printer-1"].detail, rows["printer-1"].problem) == (
         True, "Papier geht zur Neige", True)
     assert (rows["box-abh-1"].online, rows["display-1"].online) == (False, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from display_app.wall_app import DisplaySettings, make_app, prepare_kivy
@@ -88,7 +88,7 @@ def memory_script(out: Path, host: str, port: int, site, calls: int):  # type: i
     topics = p.Topics(site.site.id)
 
     def publish(client, first: int, n: int) -> None:  # type: ignore[no-untyped-def]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         recent = []
         for i in range(first, first + n):
             call = _call(site, i, now)

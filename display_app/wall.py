@@ -7,6 +7,7 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
 
 from ui_common.i18n import Translations
 from ui_common.text import text_style
@@ -79,6 +80,9 @@ class WallScreen(BoxLayout):
         self.queue_rows = [QueueRow(row_font=row_font) for _ in range(n_queues)]
         for row in self.queue_rows:
             self.ids.queues.add_widget(row)
+        # a few agencies stack at the top (rows of a tenth of the panel), many share it
+        if n_queues < 10:
+            self.ids.queues.add_widget(Widget(size_hint_y=10 - n_queues))
         self._hint_lang = ""
         self.ids.hint.bind(texture_size=self._fit_hint)
 

@@ -338,7 +338,12 @@ def run(quick: bool = False) -> dict:
             if proc is not None:
                 stop_process(proc)
             broker.stop()
+    # the wall display's figures: a real display process under its own Xvfb (display_app; Kivy only in the child)
+    from display_app import bench as display_bench
+
+    display = display_bench.run(quick=quick)
     return {
+        **display,
         "broker_rtt_ms": _stats(rtt),
         "checkin_ms": _stats(checkin),
         "call_ms": _stats(call),
@@ -347,6 +352,6 @@ def run(quick: bool = False) -> dict:
         "checkin_per_s": round(per_s, 1),
         **_printing_figures(quick),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "targets": dict(TARGETS),
+        "targets": {**TARGETS, **display_bench.TARGETS},
         "quick": quick,
     }

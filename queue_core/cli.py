@@ -236,6 +236,50 @@ def cmd_buttons(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- wall displays and reception (display_app; Kivy is imported only inside these commands) ----------
+
+
+def cmd_display(args: argparse.Namespace) -> int:
+    from display_app.main import run_display
+
+    return run_display(args, _site(args.site))
+
+
+def cmd_reception(args: argparse.Namespace) -> int:
+    from display_app.main import run_reception
+
+    return run_reception(args, _site(args.site))
+
+
+def _display_parsers(sub, with_broker) -> None:  # type: ignore[no-untyped-def]
+    p = sub.add_parser("display", help="run a wall display (Kivy), or render its screens with --tour")
+    p.add_argument("--site", required=True)
+    p.add_argument("--display", default=None,
+                   help="the display's id in the site file (default: the device id of --broker-config)")
+    p.add_argument("--orientation", choices=["landscape", "portrait"], default=None,
+                   help="override the site file's orientation")
+    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (development)")
+    p.add_argument("--highlight-seconds", type=float, default=10.0, help="how long a new call blinks")
+    p.add_argument("--hint-seconds", type=float, default=6.0, help="how long the hint stays in one language")
+    p.add_argument("--sound", choices=["auto", "off", "fake"], default="auto",
+                   help="gong through sox/aplay (auto), none, or recorded only (fake, for tests)")
+    p.add_argument("--announce", default="", help="languages spoken after the gong (espeak-ng), e.g. de,en")
+    p.add_argument("--tour", default=None, metavar="DIR", help="render a busy board to PNG in DIR and exit")
+    p.add_argument("--probe", default=None, help=argparse.SUPPRESS)  # state file for tests and the benchmark
+    p.add_argument("--debug", action="store_true", help="Kivy's log on the console")
+    with_broker(p)
+    p.set_defaults(func=cmd_display)
+
+    p = sub.add_parser("reception", help="run the reception monitor (Kivy)")
+    p.add_argument("--site", required=True)
+    p.add_argument("--desk", default=None, help="the reception desk's id (default: the first in the site file)")
+    p.add_argument("--operator", default=None, help="who acts, recorded in the event log (default: the desk id)")
+    p.add_argument("--windowed", action="store_true")
+    p.add_argument("--debug", action="store_true")
+    with_broker(p)
+    p.set_defaults(func=cmd_reception)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arkaden", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ERROR")
@@ -340,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device-id", default=None, help="the bridge's presence id (default buttons-<hostname>)")
     with_broker(p)
     p.set_defaults(func=cmd_buttons)
+
+    _display_parsers(sub, with_broker)
     return parser
 
 

@@ -86,8 +86,25 @@ def children(ctx: Context) -> list[Child]:
                        "--clock-start", simulate.MORNING_START.isoformat(timespec="minutes"),
                        "--clock-scale", str(ctx.speed)]),
         # later: Child("kiosk", [py, "-m", "kiosk_app", "--site", str(ctx.site_path), "--port", str(ctx.port)]),
-        # later: Child("display", [py, "-m", "display_app", "--site", str(ctx.site_path), "--port", str(ctx.port)]),
-    ]
+    ] + _display_children(ctx)
+
+
+def _display_children(ctx: Context) -> list[Child]:
+    """With a screen (DISPLAY set), the first wall display and the reception monitor join, in windows; without
+    one (CI, ssh) the demo stays text-only."""
+    if not os.environ.get("DISPLAY"):
+        return []
+    from .site import load_site
+
+    site = load_site(ctx.site_path)
+    py, base = sys.executable, ["--site", str(ctx.site_path), "--host", ctx.host, "--port", str(ctx.port), "--windowed"]
+    out = []
+    if site.displays:
+        out.append(Child("display", [py, "-m", "queue_core.cli", "display", "--display", site.displays[0].id,
+                                     "--sound", "off", *base]))
+    if site.reception:
+        out.append(Child("reception", [py, "-m", "queue_core.cli", "reception", "--operator", "demo", *base]))
+    return out
 
 
 def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Callable[[], bool]) -> bool:

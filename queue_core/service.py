@@ -309,6 +309,8 @@ class QueueService:
         # The reply describes the state after the events, so memory changes first; if the commit
         # then fails, memory is rebuilt from the store and the command is refused.
         for e in events:
+            if isinstance(e, ev.TicketMoved):  # the old service's queue changes too, and is forgotten after evolve
+                self._dirty.services.add(self.state.tickets[e.ticket].service)
             evolve(self.state, e)
         reply = make_reply().model_dump_json(exclude_none=True)
         try:

@@ -364,3 +364,18 @@ def svc_reply(svc: QueueService, topic: str, payload: dict) -> tuple[dict | None
     pubs = svc.handle(Incoming(topic, json.dumps({"v": 1, **payload}).encode(), own, b"corr"))
     replies = [json.loads(x.payload) for x in pubs if x.topic == own]
     return (replies[0] if replies else None), pubs
+
+def test_a_moved_ticket_republishes_both_queues(store: Store) -> None:
+    svc = make(store)
+    checkin(svc, "c1")
+    svc.flush_state()
+    reply, _ = send(svc, T.reception_cmd("reception"), {"id": "m", "action": "move", "ticket": "A-001",
+                                                        "to_service": "jobcenter", "operator": "frau-k"})
+    assert reply is not None and reply["ok"]
+    queues = {json.loads(x.payload)["service"]: json.loads(x.payload)["waiting"]
+              for x in svc.flush_state() if "/public/queue/" in x.topic}
+    assert queues["aufenthalt"] == 0 and queues["jobcenter"] == 1
+    # a TicketList row of a ticket at no counter leaves `counter` out, and still reads back
+    tickets = next(x for x in svc.handle(Incoming(T.checkin("kiosk-1"), b'{"v":1,"id":"c2","concern":"job"}', None,
+                                                  None)) + svc.flush_state() if x.topic == T.tickets())
+    assert all(r.counter is None for r in p.TicketList.model_validate_json(tickets.payload).tickets)

@@ -298,7 +298,7 @@ class TicketRow(BaseModel):
     status: str
     priority: int
     arrived_at: datetime
-    counter: str | None
+    counter: str | None = Field(default=None, description="the counter it is at; absent when none")
     language: str
     party_size: int
     interpreter: bool

@@ -132,6 +132,9 @@ class Topics:
     def all_presence(self) -> str:
         return f"{self.root}/presence/+"
 
+    def all_events(self) -> str:
+        return f"{self.root}/private/event/+"
+
     def parse(self, topic: str) -> ParsedTopic:
         """Which family a concrete topic belongs to, and its parameter."""
         prefix = self.root + "/"

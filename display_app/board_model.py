@@ -1,0 +1,179 @@
+"""The wall display's view model (no Kivy): which calls, queues and hint one display shows, and when it blinks."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from queue_core import protocol as p
+from queue_core.site import Site
+
+log = logging.getLogger("arkaden.display")
+
+HISTORY = 32  # own call history kept for "recent" (bounded: a display runs for months)
+
+
+@dataclass(frozen=True)
+class CallView:
+    """One call as a display shows it."""
+
+    number: str
+    room: str
+    counter: str        # counter id
+    counter_label: str
+    agency: str         # the agency's short name
+    at: datetime
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """One agency's line on the board: how many wait and for about how long."""
+
+    agency: str         # agency id
+    short: str
+    waiting: int
+    wait_min: int       # lowest and highest estimate over the agency's services that have people waiting
+    wait_max: int
+
+
+@dataclass(frozen=True)
+class BoardSettings:
+    current_slots: int = 4
+    recent_slots: int = 6
+    highlight_seconds: float = 10.0
+    blink_period: float = 0.5      # on/off half-period of a newly called number
+    hint_seconds: float = 6.0
+
+
+def _call(c: p.BoardCall) -> CallView:
+    return CallView(c.number, c.room, c.counter, c.counter_label, c.agency, c.at)
+
+
+class BoardModel:
+    """State of one wall display, fed from the public topics; `clock` is monotonic seconds (injectable)."""
+
+    def __init__(self, site: Site, display_id: str, settings: BoardSettings = BoardSettings(),
+                 clock: Callable[[], float] | None = None):
+        import time
+
+        displays = {d.id: d for d in site.displays}
+        if display_id not in displays:
+            raise KeyError(f"no display {display_id!r} in the site file (known: {', '.join(displays) or 'none'})")
+        self.site, self.display, self.settings = site, displays[display_id], settings
+        self.clock = clock or time.monotonic
+        wanted = set(self.display.agencies) or {a.id for a in site.agencies}
+        self.agencies = [a for a in site.agencies if a.id in wanted]
+        self.counters = {c.id for c in site.counters if any(site.service(s).agency in wanted for s in c.services)}
+        self.services = {s.id for s in site.services if s.agency in wanted}
+        self.languages = list(site.site.languages)
+        self.current: list[CallView] = []
+        self.recent: list[CallView] = []
+        self.queues: list[QueueView] = [QueueView(a.id, a.short, 0, 0, 0) for a in self.agencies]
+        self.connected = False
+        self.ever_connected = False
+        self.calls_received = 0
+        self.calls_shown = 0
+        self._board_current: list[CallView] = []
+        self._board_recent: list[CallView] = []
+        self._history: deque[CallView] = deque(maxlen=HISTORY)
+        self._lit: dict[tuple[str, str], float] = {}  # (number, counter) -> when its highlight started
+        self.hint_override: str | None = None  # the tour shows each language in turn
+
+    # --- input ---------------------------------------------------------------------------------
+
+    def shows_counter(self, counter: str) -> bool:
+        return counter in self.counters
+
+    def apply_board(self, data: dict) -> bool:
+        """A BoardState (retained; also right after connecting). False when it is not a valid one."""
+        try:
+            board = p.BoardState.model_validate(data)
+        except ValidationError as exc:
+            log.warning("ignoring an invalid board: %s", exc.errors()[0]["msg"] if exc.errors() else exc)
+            return False
+        self._board_current = [_call(c) for c in board.current if c.counter in self.counters]
+        self._board_recent = [_call(c) for c in board.recent if c.counter in self.counters]
+        sums: dict[str, list[int]] = {a.id: [0, 10**9, 0] for a in self.agencies}
+        for q in board.queues:
+            if q.service in self.services and q.agency in sums:
+                s = sums[q.agency]
+                s[0] += q.waiting
+                if q.waiting:
+                    s[1], s[2] = min(s[1], q.estimated_wait_min), max(s[2], q.estimated_wait_min)
+        self.queues = [QueueView(a.id, a.short, sums[a.id][0], sums[a.id][1] if sums[a.id][0] else 0, sums[a.id][2])
+                       for a in self.agencies]
+        self._arrange()
+        return True
+
+    def apply_call(self, data: dict) -> CallView | None:
+        """A TicketCalled event: the call if this display shows it (it is then highlighted), else None."""
+        try:
+            called = p.TicketCalled.model_validate(data)
+        except ValidationError:
+            log.warning("ignoring an invalid call event")
+            return None
+        self.calls_received += 1
+        if called.counter not in self.counters:
+            return None
+        call = _call(called)
+        self.calls_shown += 1
+        # the board that follows will list it; until then the event puts it at the top itself
+        self._board_current = [c for c in self._board_current if c.counter != call.counter and c.number != call.number]
+        self._board_current.insert(0, call)
+        self._history.appendleft(call)
+        self._lit[(call.number, call.counter)] = self.clock()
+        self._arrange()
+        return call
+
+    def set_connected(self, connected: bool) -> None:
+        self.connected = connected
+        self.ever_connected = self.ever_connected or connected
+
+    def _arrange(self) -> None:
+        n_cur = self.settings.current_slots
+        current = sorted(self._board_current, key=lambda c: c.at, reverse=True)
+        self.current = current[:n_cur]
+        on_board = {c.number for c in self.current}
+        seen: set[str] = set()
+        recent = []
+        for c in sorted([*current[n_cur:], *self._board_recent, *self._history], key=lambda c: c.at, reverse=True):
+            if c.number in on_board or c.number in seen:
+                continue
+            seen.add(c.number)
+            recent.append(c)
+        self.recent = recent[: self.settings.recent_slots]
+
+    # --- time ----------------------------------------------------------------------------------
+
+    def lit(self, call: CallView) -> bool:
+        """Whether a call is still in its highlight time."""
+        started = self._lit.get((call.number, call.counter))
+        return started is not None and self.clock() - started < self.settings.highlight_seconds
+
+    def blink_on(self, call: CallView) -> bool:
+        """Highlighted and in the bright half of its blink."""
+        started = self._lit.get((call.number, call.counter))
+        if started is None:
+            return False
+        age = self.clock() - started
+        return age < self.settings.highlight_seconds and int(age / self.settings.blink_period) % 2 == 0
+
+    def expire(self) -> None:
+        """Forget highlights that are over (the dict stays as small as the calls of the last seconds)."""
+        now = self.clock()
+        for key in [k for k, t in self._lit.items() if now - t >= self.settings.highlight_seconds]:
+            del self._lit[key]
+
+    def hint_language(self) -> str:
+        """The language the rotating hint is in now."""
+        if self.hint_override is not None:
+            return self.hint_override
+        return self.languages[int(self.clock() / self.settings.hint_seconds) % len(self.languages)]
+
+    def wall_time(self, now: datetime) -> str:
+        return now.astimezone(self.site.tz).strftime("%H:%M")

@@ -1,0 +1,33 @@
+"""The display's texts (German msgids, translated in display_app/locale/<lang>/LC_MESSAGES/display.po)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ui_common.i18n import Translations
+
+DOMAIN = "display"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for `pybabel extract -k N_` without translating it."""
+    return msgid
+
+
+HINT = N_("Bitte warten Sie, bis Ihre Nummer angezeigt wird.")
+ANNOUNCEMENT = N_("Nummer {number}, bitte zu Raum {room}, {counter}.")
+HEADING_CALLS = N_("Aufruf")
+HEADING_RECENT = N_("Zuletzt aufgerufen")
+HEADING_WAITING = N_("Wartende")
+ROOM = N_("Raum {room}")
+WAIT_ABOUT = N_("ca. {minutes} Min.")
+NO_CONNECTION = N_("Keine Verbindung zur Zentrale – die Anzeige erholt sich von selbst")
+CONNECTING = N_("Verbinde …")
+
+MSGIDS = [HINT, ANNOUNCEMENT, HEADING_CALLS, HEADING_RECENT, HEADING_WAITING, ROOM, WAIT_ABOUT, NO_CONNECTION,
+          CONNECTING]
+
+
+def translations() -> Translations:
+    return Translations(LOCALE_DIR, DOMAIN)

@@ -1,0 +1,127 @@
+"""`arkaden reception`: the reception monitor app — link, view model, screen; actions go to the core as requests."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from queue_core import protocol as p
+from queue_core.site import Site
+
+from .reception_model import ReceptionModel
+
+log = logging.getLogger("arkaden.reception")
+REFRESH_S = 5.0  # minutes waited and "serving since" move on even when nothing is published
+
+
+@dataclass
+class ReceptionSettings:
+    site: Site
+    desk: str
+    operator: str
+    host: str = "127.0.0.1"
+    port: int = 1883
+    auth: Any = None  # queue_core.broker_auth.BrokerAuth from --broker-config etc.; None: anonymous
+    fullscreen: bool = False
+
+
+def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.properties import StringProperty
+
+    from ui_common.bridge import MainThreadQueue
+    from ui_common.text import text_style
+
+    from .reception import ReceptionScreen, load_kv
+
+    class ReceptionApp(App):
+        font_regular = StringProperty(text_style("de")["font_name"])
+        font_bold = StringProperty(text_style("de", bold=True)["font_name"])
+
+        def build(self) -> ReceptionScreen:
+            self.title = f"arkaden reception {settings.desk}"
+            self.settings = settings
+            self.model = ReceptionModel(settings.site, settings.desk, settings.operator)
+            self.topics = p.Topics(settings.site.site.id)
+            load_kv()
+            self.screen = ReceptionScreen()
+            self.screen.setup(self.model, self.send)
+            self.queue = MainThreadQueue()
+            self._refresh = Clock.create_trigger(lambda _dt: self.screen.show(self.now()), -1)
+            self._ticker = Clock.schedule_interval(lambda _dt: self._refresh(), REFRESH_S)
+            self.sent: list[dict] = []
+            self.link = None
+            if connect:
+                from queue_core.client import Link
+
+                t = self.topics
+                self.link = Link(settings.site, settings.host, settings.port, lambda line: log.info("%s", line),
+                                 auth=settings.auth,
+                                 device_id=settings.desk, kind="reception",
+                                 subscriptions=[t.all_public(), t.tickets(), t.all_events(), t.error(),
+                                                t.all_presence()],
+                                 on_public=lambda topic, data: self.queue.post(self._handle, topic, data),
+                                 on_connected=lambda: self.queue.post(self._connection, True),
+                                 on_disconnected=lambda: self.queue.post(self._connection, False))
+                self.link.start()
+            self.screen.show(self.now())
+            return self.screen
+
+        @staticmethod
+        def now() -> datetime:
+            return datetime.now(UTC)
+
+        def _handle(self, topic: str, data: dict) -> None:
+            try:
+                family = self.topics.parse(topic).spec.name
+            except p.TopicError:
+                return
+            if self.model.apply(family, data):
+                self._refresh()
+
+        def _connection(self, connected: bool) -> None:
+            self.model.connected = connected
+            self._refresh()
+
+        def send(self, action: str, body: dict) -> None:
+            """Send a ReceptionCommand as a v5 request in a worker (the UI stays responsive); show the answer."""
+            ticket = self.model.selected_ticket()
+            number = ticket.number if ticket else body["ticket"]
+            self.sent.append(body)
+            self.model.result, self.model.result_ok = f"{action} {number}: gesendet …", True
+            self._refresh()
+            if self.link is None:
+                return
+
+            def work() -> None:
+                assert self.link is not None
+                reply = self.link.request(self.topics.reception_cmd(settings.desk), body)
+                self.queue.post(self._answered, action, number, reply)
+
+            threading.Thread(target=work, name="reception-command", daemon=True).start()
+
+        def _answered(self, action: str, number: str, reply: dict | None) -> None:
+            self.model.took(action, number, reply)
+            self._refresh()
+
+        def on_start(self) -> None:
+            from ui_common import watchdog
+
+            watchdog.start("reception")
+
+        def on_stop(self) -> None:
+            if self.link is not None:
+                self.link.stop()
+
+    return ReceptionApp()
+
+
+def prepare_kivy(settings: ReceptionSettings, *, debug: bool = False) -> None:
+    from ui_common import kivy_env
+
+    kivy_env.prepare("reception", kivy_env.WindowSettings(
+        width=1920, height=1080, fullscreen=settings.fullscreen, input="mouse", show_cursor=True), debug=debug)

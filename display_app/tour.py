@@ -1,0 +1,67 @@
+"""`arkaden display --tour DIR`: a busy board rendered to PNG in each orientation and hint language."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from queue_core import protocol as p
+from queue_core.site import Site
+from ui_common import drive
+
+
+def busy_board(site: Site, display_id: str, now: datetime) -> tuple[dict, dict]:
+    """A BoardState with many calls and long queues for the display's agencies, and one fresh call."""
+    display = next(d for d in site.displays if d.id == display_id)
+    wanted = set(display.agencies) or {a.id for a in site.agencies}
+    counters = [c for c in site.counters if site.agency_of_service(c.services[0]).id in wanted]
+    calls = []
+    for i, c in enumerate(counters[:12]):
+        agency = site.agency_of_service(c.services[0])
+        room = site.room(c.room)
+        calls.append(p.BoardCall(number=f"{agency.prefix}-{(17 + 7 * i) % 120 + 1:03d}", counter=c.id,
+                                 counter_label=c.label, room=room.number, floor=room.floor, agency=agency.short,
+                                 at=now - timedelta(minutes=2 * i + 1)))
+    queues = [p.BoardQueue(service=s.id, agency=s.agency, waiting=(3 * i + 4) % 17, estimated_wait_min=10 + 6 * (i % 7))
+              for i, s in enumerate(site.services)]
+    board = p.BoardState(current=calls[:5], recent=calls[5:], queues=queues, at=now)
+    fresh = calls[0]
+    newest = p.TicketCalled(**{**fresh.model_dump(), "number": f"{fresh.number[:-3]}{int(fresh.number[-3:]) + 1:03d}",
+                               "at": now})
+    return board.model_dump(mode="json"), newest.model_dump(mode="json")
+
+
+def render(app: Any, out: Path, orientation: str) -> list[Path]:
+    """Run inside the app: fill the board, then one screenshot per hint language."""
+    made: list[Path] = []
+
+    async def script(app: Any) -> None:
+        now = datetime.now(UTC)
+        board, call = busy_board(app.settings.site, app.settings.display_id, now)
+        frozen = app.model.clock()
+        app.model.clock = lambda: frozen  # the highlight stays in its bright phase for the pictures
+        app.model.set_connected(True)
+        app.model.apply_board(board)
+        app.model.apply_call(call)
+        app.screen.show(app.model)
+        for lang in app.model.languages:
+            app.model.hint_override = lang
+            app.screen.tick(app.model, "10:42")
+            await drive.frames(2)
+            made.append(await drive.screenshot(out / f"display-{orientation}-{lang}.png"))
+
+    drive.run_driven(app, script)
+    return made
+
+
+def tour_all(site_path: str, display_id: str, out: Path) -> int:
+    """One child process per orientation (Kivy's window size is fixed per process)."""
+    rc = 0
+    for orientation in ("landscape", "portrait"):
+        cmd = [sys.executable, "-m", "queue_core.cli", "display", "--site", site_path, "--display", display_id,
+               "--tour", str(out), "--orientation", orientation]
+        rc = rc or subprocess.run(cmd, check=False).returncode
+    return rc

@@ -1,0 +1,215 @@
+"""`arkaden display`: the wall display app — wiring of link, view model, screen, sound and the frame meter."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from queue_core import protocol as p
+from queue_core.site import Site
+
+from .board_model import BoardModel, BoardSettings
+from .layout import LAYOUTS
+from .messages import translations
+
+log = logging.getLogger("arkaden.display")
+TICK_S = 0.25
+
+
+@dataclass
+class DisplaySettings:
+    site: Site
+    display_id: str
+    host: str = "127.0.0.1"
+    port: int = 1883
+    auth: Any = None  # queue_core.broker_auth.BrokerAuth from --broker-config etc.; None: anonymous
+    orientation: str = "landscape"
+    fullscreen: bool = True
+    highlight_seconds: float = 10.0
+    hint_seconds: float = 6.0
+    sound: str = "auto"                  # auto | off | fake
+    announce: list[str] = field(default_factory=list)  # languages spoken after the gong; empty: gong only
+    probe: Path | None = None            # write the display's state here every second (tests, benchmark)
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (Linux)."""
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
+    """The Kivy app (Kivy must be prepared and importable by now)."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.properties import StringProperty
+
+    from ui_common.bridge import MainThreadQueue
+    from ui_common.text import text_style
+
+    from . import sound as snd
+    from .wall import WallScreen, load_kv
+
+    class DisplayApp(App):
+        font_regular = StringProperty(text_style("de")["font_name"])
+        font_bold = StringProperty(text_style("de", bold=True)["font_name"])
+
+        def build(self) -> WallScreen:
+            self.title = f"arkaden display {settings.display_id}"
+            self.settings = settings
+            self.layout = LAYOUTS[settings.orientation]
+            self.texts = translations()
+            self.model = BoardModel(settings.site, settings.display_id, BoardSettings(
+                current_slots=self.layout.current_slots, recent_slots=self.layout.recent_slots,
+                highlight_seconds=settings.highlight_seconds, hint_seconds=settings.hint_seconds))
+            self.topics = p.Topics(settings.site.site.id)
+            load_kv()
+            screen = WallScreen(landscape=settings.orientation == "landscape")
+            screen.build_slots(self.layout, len(self.model.queues), self.texts)
+            self.screen = screen
+            self.frame_ms: deque[float] = deque(maxlen=5000)
+            self._stamps: list[float] = []
+            self.messages = 0
+            self.sound = self._make_sound()
+            self.queue = MainThreadQueue()
+            self._refresh = Clock.create_trigger(self._show, -1)
+            self._ticker = Clock.schedule_interval(self._tick, TICK_S)
+            if settings.probe is not None:
+                self._prober = Clock.schedule_interval(lambda _dt: self.write_probe(), 1.0)
+            Window.bind(on_flip=self._flipped)
+            self.link = None
+            if connect:
+                from queue_core.client import Link
+
+                self.link = Link(settings.site, settings.host, settings.port, lambda line: log.info("%s", line),
+                                 auth=settings.auth,
+                                 device_id=settings.display_id, kind="display",
+                                 subscriptions=[self.topics.all_public()], on_public=self._arrived,
+                                 on_connected=lambda: self.queue.post(self._connection, True),
+                                 on_disconnected=lambda: self.queue.post(self._connection, False))
+                self.link.start()
+            self._tick(0)
+            screen.show(self.model)
+            return screen
+
+        def _make_sound(self) -> snd.SoundWorker | None:
+            if settings.sound == "off":
+                return None
+            player: snd.Player | None
+            player = snd.FakePlayer() if settings.sound == "fake" else snd.CommandPlayer.find()
+            if player is None:
+                log.warning("no sound player (install the Debian package sox): the display stays silent")
+                return None
+            worker = snd.SoundWorker(player)
+            worker.start()
+            return worker
+
+        # --- from the network thread ---------------------------------------------------------
+        def _arrived(self, topic: str, data: dict) -> None:
+            self.queue.post(self._handle, topic, data, time.perf_counter())
+
+        # --- on the Kivy thread ----------------------------------------------------------------
+        def _handle(self, topic: str, data: dict, arrived: float) -> None:
+            self.messages += 1
+            try:
+                family = self.topics.parse(topic).spec.name
+            except p.TopicError:
+                return
+            if family == "call":
+                call = self.model.apply_call(data)
+                if call is None:
+                    return
+                if self.sound is not None:
+                    self.sound.submit(snd.announcement_for(call.number, call.room, call.counter_label,
+                                                           settings.announce, self.texts.gettext))
+                self._stamps.append(arrived)
+            elif family == "board":
+                if not self.model.apply_board(data):
+                    return
+            else:
+                return
+            self._refresh()
+
+        def _show(self, _dt: float) -> None:
+            self.screen.show(self.model)
+
+        def _connection(self, connected: bool) -> None:
+            self.model.set_connected(connected)
+            self.screen.tick(self.model, self.model.wall_time(datetime.now(UTC)))
+
+        def _tick(self, _dt: float) -> None:
+            self.model.expire()
+            self.screen.tick(self.model, self.model.wall_time(datetime.now(UTC)))
+
+        def _flipped(self, window: Any) -> bool | None:
+            """The frame after a call: flip it ourselves, then note how long the call took to be shown."""
+            if not self._stamps:
+                return None
+            window.flip()
+            now = time.perf_counter()
+            self.frame_ms.extend((now - t) * 1000 for t in self._stamps)
+            self._stamps.clear()
+            return True
+
+        # --- state for tests and the benchmark -------------------------------------------------
+        def state(self) -> dict:
+            from kivy.clock import Clock as _Clock
+
+            return {
+                "messages": self.messages,
+                "calls_received": self.model.calls_received,
+                "calls_shown": self.model.calls_shown,
+                "current": [r.number for r in self.screen.call_rows if r.filled],
+                "bright": [r.number for r in self.screen.call_rows if r.bright],
+                "recent": [c.number for c in self.screen.recent_cells if c.number],
+                "queues": {r.agency: r.waiting for r in self.screen.queue_rows},
+                "status": self.screen.status,
+                "connected": self.model.connected,
+                "widgets": self.screen.widget_count(),
+                "clock_events": len(_Clock.get_events()),
+                "sounds_done": self.sound.done if self.sound else 0,
+                "sounds_dropped": self.sound.dropped if self.sound else 0,
+                "sound_overlaps": getattr(self.sound.player, "overlaps", 0) if self.sound else 0,
+                "frame_ms": list(self.frame_ms),
+                "rss_mb": round(rss_mb(), 2),
+            }
+
+        def write_probe(self) -> None:
+            import json
+
+            assert settings.probe is not None
+            tmp = settings.probe.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.state()))
+            os.replace(tmp, settings.probe)
+
+        def on_start(self) -> None:
+            from ui_common import watchdog
+
+            watchdog.start("display")
+
+        def on_stop(self) -> None:
+            if self.link is not None:
+                self.link.stop()
+            if self.sound is not None:
+                self.sound.stop()
+            if settings.probe is not None:
+                self.write_probe()
+
+    return DisplayApp()
+
+
+def prepare_kivy(settings: DisplaySettings, *, debug: bool = False) -> None:
+    from ui_common import kivy_env
+
+    lay = LAYOUTS[settings.orientation]
+    kivy_env.prepare("display", kivy_env.WindowSettings(
+        width=lay.width, height=lay.height, fullscreen=settings.fullscreen,
+        input="touch" if settings.fullscreen else "mouse", show_cursor=not settings.fullscreen), debug=debug)

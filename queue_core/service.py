@@ -206,6 +206,14 @@ class QueueService:
 
     def _lookup(self, kiosk: str, cmd: p.LookupBooking, msg: Incoming, key: str) -> list[Publication]:
         now = self.clock()
+        if cmd.ticket_token is not None:
+            ticket = next((t for t in self.state.tickets.values() if t.token == cmd.ticket_token), None)
+            if ticket is None:
+                raise Rejected("unknown_ticket", "no ticket today for this slip")
+            self.stats["lookups"] += 1
+            info = views.ticket_info(self.state, self.site, ticket)
+            return self._reply(msg, p.LookupReply(id=cmd.id, ok=True, ticket=info).to_bytes())
+        assert cmd.booking_code is not None
         taken = {(t.service, t.slot) for t in self.state.tickets.values() if t.booking_code == cmd.booking_code}
         found = [
             p.Appointment(service=b.service, slot=b.slot, party_size=b.party_size, language=b.language,

@@ -78,15 +78,34 @@ def ticket_list(state: QueueState, now: datetime) -> p.TicketList:
     return p.TicketList(tickets=rows, more=max(0, len(open_tickets) - MAX_TICKET_ROWS), at=now)
 
 
+def _rooms(site: Site, service_id: str) -> tuple[list[str], int]:
+    rooms = list(dict.fromkeys(site.room(c.room).number for c in site.counters if service_id in c.services))
+    first_room = next(site.room(c.room) for c in site.counters if service_id in c.services)
+    return rooms, first_room.floor
+
+
+def ticket_info(state: QueueState, site: Site, t: Ticket) -> p.TicketInfo:
+    """A scanned slip's ticket as the kiosk shows it: status, where to go, how many are ahead."""
+    rooms, floor = _rooms(site, t.service)
+    counter = site.counter(t.counter) if t.counter else None
+    waiting = t.status == TicketStatus.WAITING
+    ahead = state.ahead_of(t) if waiting else 0
+    return p.TicketInfo(
+        number=t.number, service=t.service, agency=t.agency, status=t.status.value, rooms=rooms, floor=floor,
+        counter=counter.label if counter else None,
+        counter_room=site.room(counter.room).number if counter else None, waiting_ahead=ahead,
+        estimated_wait_min=engine.estimate_wait_minutes(state, site, t.service, ahead=ahead) if waiting else 0,
+    )
+
+
 def issued_ticket(state: QueueState, site: Site, t: Ticket) -> p.IssuedTicket:
     """The check-in reply's ticket: what the kiosk prints on the slip."""
     service = site.service(t.service)
-    rooms = list(dict.fromkeys(site.room(c.room).number for c in site.counters if t.service in c.services))
-    first_room = next(site.room(c.room) for c in site.counters if t.service in c.services)
+    rooms, floor = _rooms(site, t.service)
     ahead = state.ahead_of(t)
     return p.IssuedTicket(
         number=t.number, token=t.token, service=service.id, agency=service.agency, rooms=rooms,
-        floor=first_room.floor, waiting_ahead=ahead,
+        floor=floor, waiting_ahead=ahead,
         estimated_wait_min=engine.estimate_wait_minutes(state, site, t.service, ahead=ahead),
         issued_at=t.arrived_at,
     )

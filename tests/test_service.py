@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from queue_core import protocol as p
+from queue_core.protocol.scan import classify_scan, ticket_qr
 from queue_core.service import Incoming, QueueService
 from queue_core.store import Booking, Store
 
@@ -263,3 +264,38 @@ def test_a_retried_double_press_does_not_skip_a_client_even_after_a_restart(stor
     again = make(store, clock)
     assert send(again, T.counter_cmd("abh-1"), {"id": "p2", "action": "next"})[0]["number"] == "A-001"
     assert again.state.tickets[next(iter(again.state.tickets))].status.value == "called"
+
+
+def test_a_scanned_slip_shows_where_its_ticket_stands(store: Store) -> None:
+    svc = make(store)
+    first = checkin(svc, "c1")["ticket"]
+    second = checkin(svc, "c2")["ticket"]
+    qr = classify_scan(ticket_qr(second["token"]))
+    assert qr is not None and qr.kind == "ticket"
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l1", "ticket_token": qr.value})
+    info = reply["ticket"]
+    assert reply["ok"] and info["number"] == second["number"] and info["status"] == "waiting"
+    assert info["waiting_ahead"] == 1 and info["rooms"] == ["E.01"] and "counter" not in info
+    send(svc, T.counter_cmd("abh-1"), {"id": "n1", "action": "next"})
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l2", "ticket_token": first["token"]})
+    assert reply["ticket"]["status"] == "called" and reply["ticket"]["counter_room"] == "E.01"
+    assert reply["ticket"]["counter"]
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l3", "ticket_token": "x" * 16})
+    assert reply["error"]["code"] == "unknown_ticket"
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l4", "ticket_token": "x" * 16, "booking_code": "KIA-4711"})
+    assert reply["error"]["code"] == "bad_payload"
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("ARKADEN-T:abcDEF12_-xy\r\n", ("ticket", "abcDEF12_-xy")),
+    ("arkaden-t:abcdefgh", ("ticket", "abcdefgh")),
+    ("KIA-4711\n", ("booking", "KIA-4711")),
+    ("ARKADEN-B:KIA-4711", ("booking", "KIA-4711")),
+    ("ARKADEN-T:short", None),
+    ("https://example.org/?q=1", None),
+    ("", None),
+    ("\x00\x1b@", None),
+])
+def test_scanned_lines_are_told_apart(line: str, expected: tuple[str, str] | None) -> None:
+    got = classify_scan(line)
+    assert (None if got is None else (got.kind, got.value)) == expected

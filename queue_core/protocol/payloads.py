@@ -86,10 +86,21 @@ class CheckIn(Payload):
 
 
 class LookupBooking(Payload):
-    """A kiosk asks which appointments a booking code has today (request/response, like CheckIn)."""
+    """A kiosk asks which appointments a booking code has today, or where a scanned slip's ticket stands.
+
+    Request/response like CheckIn; give exactly one of ``booking_code`` and ``ticket_token``.
+    """
 
     id: CommandId
-    booking_code: str = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    booking_code: str | None = Field(default=None, min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
+    ticket_token: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                     description="the token from a slip's QR code (after the ARKADEN-T: prefix)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> LookupBooking:
+        if (self.booking_code is None) == (self.ticket_token is None):
+            raise ValueError("give exactly one of booking_code or ticket_token")
+        return self
 
 
 class CounterCommand(Payload):
@@ -156,12 +167,28 @@ class Appointment(BaseModel):
     checked_in: bool
 
 
+class TicketInfo(BaseModel):
+    """Where a scanned slip's ticket stands (private: only in LookupReply, to the kiosk that asked)."""
+
+    number: str
+    service: str
+    agency: str
+    status: Literal["waiting", "called", "serving", "done", "no_show", "parked", "cancelled", "transferred"]
+    rooms: list[str] = Field(description="rooms of the counters serving the ticket's current service")
+    floor: int
+    counter: str | None = Field(default=None, description="when called or serving: the counter's label")
+    counter_room: str | None = None
+    waiting_ahead: int
+    estimated_wait_min: int
+
+
 class LookupReply(Payload):
-    """Reply to LookupBooking: today's appointments of the code, or the error."""
+    """Reply to LookupBooking: today's appointments of the code, or the scanned ticket, or the error."""
 
     id: CommandId
     ok: bool
     appointments: list[Appointment] = Field(default_factory=list)
+    ticket: TicketInfo | None = None
     error: ErrorInfo | None = None
 
 
@@ -307,6 +334,7 @@ __all__ = [
     "ReceptionCommand",
     "ErrorInfo",
     "IssuedTicket",
+    "TicketInfo",
     "CheckInReply",
     "Appointment",
     "LookupReply",

@@ -70,11 +70,13 @@ class TicketInfo:
 
     number: str
     service: str
-    status: str
+    status: str                 # waiting, called, serving, done, no_show, parked, cancelled, transferred
     rooms: tuple[str, ...]
     floor: int
     waiting_ahead: int
     estimated_wait_min: int
+    counter: str | None = None  # when called or serving: the counter's label ...
+    counter_room: str | None = None  # ... and its room
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,16 @@ def concern_title(concern: Concern, lang: str) -> str:
     return concern.title.get(lang) or concern.title.get("en") or concern.title["de"]
 
 
+def service_title(site: Site, service_id: str, lang: str) -> tuple[str, str]:
+    """What a service is called for a client: its kiosk tile's title (translated into every site language) when
+    it has one, else the service's own name; in ``lang`` and in German."""
+    concern = next((c for c in site.concerns if c.service == service_id), None)
+    if concern is not None:
+        return concern_title(concern, lang), concern.title["de"]
+    name = site.service(service_id).name
+    return name.get(lang) or name.get("en") or name["de"], name["de"]
+
+
 def tiles(site: Site, lang: str, now: datetime) -> list[Tile]:
     """Every concern of the site, in site order, with what a tap on it will do now."""
     local = now.astimezone(site.tz)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from queue_core.site import Room, Site
 
 from .backend import Ticket
-from .concerns import concern_title
+from .concerns import concern_title, service_title
 from .printing.port import Slip
 
 
@@ -28,8 +28,7 @@ def what_for(site: Site, ticket: Ticket, concern_id: str | None, lang: str) -> t
         c = site.concern(concern_id)
         return concern_title(c, lang), c.title["de"]
     if ticket.service:
-        name = site.service(ticket.service).name
-        return name.get(lang) or name.get("en") or name["de"], name["de"]
+        return service_title(site, ticket.service, lang)
     return "", ""
 
 

@@ -94,6 +94,12 @@ def test_kiosk_app_checks_in_walk_in_and_booked_clients_in_german_and_arabic(
     assert tickets["J-001"].language == "de" and tickets["J-001"].party_size == 2 and tickets["J-001"].interpreter
     assert tickets["A-001"].language == "ar" and tickets["A-001"].party_size == 3
     assert tickets["J-002"].booking_code == "AB12CD" and tickets["A-002"].booking_code == "XY34"
+    # the ticket on screen carries the slip's QR code, readable by a scanner
+    import zxingcpp
+    from PIL import Image
+
+    codes = zxingcpp.read_barcodes(Image.open(shots / "printer-fault-ar-on_screen.png").convert("L"))
+    assert [c.text for c in codes] == [f"ARKADEN-T:{r['fault_ar']['token']}"]
     for name in ("walkin-de-done", "walkin-ar-concerns", "walkin-ar-done", "booked-ar-appointments",
                  "printer-fault-ar-on_screen", "scanned-slip-de"):
         assert (shots / f"{name}.png").is_file()

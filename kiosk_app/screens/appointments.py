@@ -6,6 +6,7 @@ from typing import Any
 
 from kivy.metrics import dp
 
+from ..concerns import service_title
 from ..widgets import KLabel, LatinLabel, MirrorBox
 from . import KioskScreen
 
@@ -19,8 +20,7 @@ class AppointmentsScreen(KioskScreen):
             row = MirrorBox(size_hint_y=None, height=dp(110), spacing=dp(20))
             row.add_widget(LatinLabel(text=a.slot.astimezone(local).strftime("%H:%M"), size_hint_x=None,
                                       width=dp(180), height=dp(110)))
-            name = app.site.service(a.service).name
-            text = name.get(app.lang) or name.get("en") or name["de"]
+            text = service_title(app.site, a.service, app.lang)[0]
             if a.checked_in:
                 text += "\n" + app.tr_raw(app.T.ALREADY_CHECKED_IN)
             row.add_widget(KLabel(text=app.typeset.visual(text, app.lang), height=dp(110)))

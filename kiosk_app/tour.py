@@ -42,7 +42,8 @@ def run_tour(settings: Any, out: Path) -> int:
     shots: list[Path] = []
 
     async def shot(lang: str, name: str) -> None:
-        shots.append(await drive.screenshot(out / lang / f"{len(shots) % 100:02d}-{name}.png"))
+        index = sum(1 for s in shots if s.parent.name == lang)
+        shots.append(await drive.screenshot(out / lang / f"{index:02d}-{name}.png"))
 
     async def at(step: str) -> None:
         await drive.wait_until(lambda: app.flow.step == step, timeout=10, what=f"the {step} screen")

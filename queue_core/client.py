@@ -14,7 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from . import protocol as p
-from .core_runner import make_client
+from .mqtt_client import make_client
 from .site import Site
 
 Out = Callable[[str], None]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ class KioskParts:
     timeouts: Timeouts = field(default_factory=Timeouts)
     default_lang: str = "de"
     on_printing: Callable[[float], None] | None = None
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -129,7 +129,7 @@ class KioskApp(App):
         def work() -> None:
             try:
                 result = fn()
-            except Exception:  # noqa: BLE001 - a bug must not leave the client on "one moment"
+            except Exception:
                 log.exception("kiosk work failed")
                 self.queue.post(self._failed)
                 return
@@ -140,7 +140,7 @@ class KioskApp(App):
     def _failed(self) -> None:
         assert self.flow is not None
         self.flow.busy = False
-        self.flow._explain(texts.FAILED, texts.ASK_RECEPTION)  # noqa: SLF001 - the flow's own explanation
+        self.flow._explain(texts.FAILED, texts.ASK_RECEPTION)
 
     def _scanned(self, code: str) -> None:
         self._last_activity = time.monotonic()
@@ -172,6 +172,6 @@ class KioskApp(App):
         for stop in (p.scanner.stop, p.printer.stop, *p.closers):
             try:
                 stop()
-            except Exception:  # noqa: BLE001 - keep stopping the rest
+            except Exception:
                 log.exception("stopping a kiosk part failed")
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from queue_core.site import Site
@@ -155,7 +155,7 @@ class FakeBackend:
         rooms, floor = rooms_of_service(self.site, service)
         number = f"{agency.prefix}-{seq:03d}"
         ticket = Ticket(number, secrets.token_urlsafe(12), service, agency.id, rooms, floor, waiting_ahead=seq - 1,
-                        estimated_wait_min=5 * (seq - 1), issued_at=datetime.now(timezone.utc),
+                        estimated_wait_min=5 * (seq - 1), issued_at=datetime.now(UTC),
                         print_id=f"fake-{number}")
         self.tickets[ticket.token] = TicketInfo(number, service, "waiting", rooms, floor, seq - 1, 5 * (seq - 1))
         return CheckInResult("issued", ticket)

@@ -12,13 +12,21 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from queue_core.client import Link
 from queue_core.site import Site
 
-from .backend import Appointment, CheckInRequest, CheckInResult, LookupResult, Ticket, TicketInfo, rooms_of_service
+from .backend import (
+    Appointment,
+    CheckInRequest,
+    CheckInResult,
+    LookupResult,
+    Ticket,
+    TicketInfo,
+    rooms_of_service,
+)
 from .outbox import Outbox
 
 log = logging.getLogger("arkaden.kiosk.core")
@@ -31,7 +39,7 @@ class CoreBackend:
     """The real backend: a ``Link`` for requests, an ``Outbox`` for offline tickets, a thread that flushes it."""
 
     def __init__(self, site: Site, kiosk_id: str, link: Link, outbox: Outbox, *, reply_timeout_s: float = 1.5,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_outbox: Callable[[dict[str, int]], None] | None = None):
         self.site, self.kiosk_id, self.link, self.outbox = site, kiosk_id, link, outbox
         self.kiosk = next(k for k in site.kiosks if k.id == kiosk_id)
@@ -133,7 +141,7 @@ class CoreBackend:
         if self.on_outbox is not None:
             try:
                 self.on_outbox(self.outbox.counts())
-            except Exception:  # noqa: BLE001 - reporting must never stop the kiosk
+            except Exception:
                 log.exception("outbox report failed")
 
     def flush_once(self) -> int:
@@ -166,5 +174,5 @@ class CoreBackend:
             try:
                 if self.link.connected.is_set() and self.outbox.pending():
                     self.flush_once()
-            except Exception:  # noqa: BLE001 - the loop must survive anything and try again
+            except Exception:
                 log.exception("handing in the outbox failed; trying again")

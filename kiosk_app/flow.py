@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from queue_core.protocol.scan import classify_scan
@@ -56,7 +56,7 @@ class KioskFlow:
     printer: TicketPrinter
     run: Runner
     post: Post
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     default_lang: str = "de"
     timeouts: Timeouts = field(default_factory=Timeouts)
     on_change: Callable[[], None] | None = None

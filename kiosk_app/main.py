@@ -80,12 +80,12 @@ def settings_from(args: argparse.Namespace) -> KioskSettings:
 
 def open_printer(settings: KioskSettings) -> Any:
     if settings.printer_url is None:
-        from .printing.fake import FakeTicketPrinter  # noqa: PLC0415
+        from .printing.fake import FakeTicketPrinter
 
         log.warning("no printer configured for %s: slips are not printed", settings.kiosk.id)
         return FakeTicketPrinter()
     try:
-        from kiosk_app.printing.factory import open_printer as factory  # noqa: PLC0415 - arrives with the printers
+        from kiosk_app.printing.factory import open_printer as factory
     except ImportError as exc:
         raise KioskSetupError(f"printer {settings.printer_url}: the printer drivers are not installed ({exc}); "
                               "use --fake-printer to run without one") from None
@@ -93,12 +93,12 @@ def open_printer(settings: KioskSettings) -> Any:
 
 
 def open_scanner(settings: KioskSettings) -> Any:
-    from hardware.scanner import FakeScannerSource  # noqa: PLC0415
+    from hardware.scanner import FakeScannerSource
 
     if not settings.scanner_path:
         return FakeScannerSource()  # no scanner configured: the keypad only
     try:
-        from hardware.serial_scanner import SerialScannerSource  # noqa: PLC0415 - arrives with issue 5
+        from hardware.serial_scanner import SerialScannerSource
     except ImportError as exc:
         raise KioskSetupError(f"scanner {settings.scanner_path}: the serial scanner driver is missing ({exc}); "
                               "remove kiosk.scanner from the site file to run with the keypad only") from None
@@ -107,12 +107,12 @@ def open_scanner(settings: KioskSettings) -> Any:
 
 def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = None) -> Any:
     """The real parts: the link to the broker, the outbox, the backend, the printer and the scanner."""
-    from queue_core.client import Link  # noqa: PLC0415
+    from queue_core.client import Link
 
-    from .app import KioskParts  # noqa: PLC0415
-    from .core_link import CoreBackend  # noqa: PLC0415
-    from .outbox import Outbox, OutboxError  # noqa: PLC0415
-    from .status import DeviceStatus  # noqa: PLC0415
+    from .app import KioskParts
+    from .core_link import CoreBackend
+    from .outbox import Outbox, OutboxError
+    from .status import DeviceStatus
 
     site, kiosk_id = settings.site, settings.kiosk.id
     try:
@@ -142,9 +142,9 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
 
 def prepare(settings: KioskSettings, name: str = "kiosk") -> None:
     """Kivy's environment (before any Kivy import) and the fonts (built once into the cache)."""
-    from ui_common import kivy_env  # noqa: PLC0415
+    from ui_common import kivy_env
 
-    from . import typeset  # noqa: PLC0415
+    from . import typeset
 
     kivy_env.prepare(name, settings.window)
     typeset.prepare_fonts()
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     parser.add_argument("--log-level", default=None)
     args = parser.parse_args(argv)
-    from queue_core import logs  # noqa: PLC0415
+    from queue_core import logs
 
     logs.setup(args.log_level)
     return run(args)
@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from(args)
         prepare(settings)
         if args.tour:
-            from .tour import run_tour  # noqa: PLC0415
+            from .tour import run_tour
 
             count = run_tour(settings, Path(args.tour))
             print(f"wrote {count} screenshots to {args.tour}")
@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     except KioskSetupError as exc:
         print(f"arkaden kiosk: {exc}", file=sys.stderr)
         return 2
-    from .app import KioskApp  # noqa: PLC0415
+    from .app import KioskApp
 
     KioskApp(parts).run()
     return 0

@@ -22,9 +22,9 @@ def tour_clock(site: Any) -> datetime:
 
 
 def run_tour(settings: Any, out: Path) -> int:
-    from ui_common import drive  # noqa: PLC0415
+    from ui_common import drive
 
-    from .app import KioskApp, KioskParts  # noqa: PLC0415
+    from .app import KioskApp, KioskParts
 
     site = settings.site
     now = tour_clock(site)
@@ -98,7 +98,7 @@ def run_tour(settings: Any, out: Path) -> int:
             await at("ticket_status")
             await shot(lang, "scanned-slip")
             flow.step = "working"
-            app._changed()  # noqa: SLF001 - the tour shows the waiting screen without a slow core
+            app._changed()
             await shot(lang, "working")
 
     drive.run_driven(app, script)

@@ -40,9 +40,9 @@ def _merged(script: Script, source: Path, latin: Path, cache: Path) -> Path:
     target = cache / f"{source.stem}+Latin.ttf"
     if target.is_file() and target.stat().st_mtime >= max(source.stat().st_mtime, latin.stat().st_mtime):
         return target
-    from fontTools import subset  # noqa: PLC0415 - only when the cache is cold
-    from fontTools.merge import Merger  # noqa: PLC0415
-    from fontTools.ttLib import TTFont  # noqa: PLC0415
+    from fontTools import subset
+    from fontTools.merge import Merger
+    from fontTools.ttLib import TTFont
 
     cache.mkdir(parents=True, exist_ok=True)
     options = subset.Options()
@@ -102,6 +102,6 @@ def visual(text: str, lang: str) -> str:
 
 def covered(script: Script) -> set[int]:
     """Code points the kiosk's font for ``script`` can draw (for the catalogue tests)."""
-    from fontTools.ttLib import TTFont  # noqa: PLC0415
+    from fontTools.ttLib import TTFont
 
     return set(TTFont(str(font_files(script).regular)).getBestCmap())

@@ -136,7 +136,7 @@ class QrCode(Image):
         if not self.text:
             self.texture = None
             return
-        import qrcode  # noqa: PLC0415
+        import qrcode
 
         qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
         qr.add_data(self.text)

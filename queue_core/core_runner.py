@@ -7,12 +7,11 @@ import queue
 import threading
 import time
 
-import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from . import protocol as p
-from .mqtt_client import make_client  # noqa: F401 - re-exported: devices and tools import it from here
+from .mqtt_client import make_client  # also imported from here by tools and tests
 from .service import Incoming, Publication, QueueService, utcnow
 
 log = logging.getLogger("arkaden.core")

@@ -86,6 +86,7 @@ def test_kiosk_app_checks_in_walk_in_and_booked_clients_in_german_and_arabic(
     assert r["scanned"]["number"] == "J-001" and r["scanned"]["label"] == "J-001"
     assert r["fault_ar"]["step"] == "on_screen" and r["fault_ar"]["number"] == "J-003"
     assert r["presence_s"] < 5
+    assert r["smallest_target"][0] >= 90, r["smallest_target"]
     assert r["after_timeout"] == {"lang": "de", "concern": None}
     assert r["printed"] == ["J-001", "A-001", "J-002", "A-002"]   # the fault's ticket was shown, not printed
 
@@ -137,7 +138,7 @@ def test_kiosk_app_issues_offline_tickets_and_hands_them_in_exactly_once(
         time.sleep(0.05)
     numbers = sorted(t.number for t in core.service.state.tickets.values())
     assert numbers == ["A-901", "J-001", "J-900"]   # each offline ticket exactly once
-    offline = [t for t in core.service.state.tickets.values() if t.number == "J-900"][0]
+    offline = next(t for t in core.service.state.tickets.values() if t.number == "J-900")
     assert offline.language == "de" and offline.party_size == 2
 
 

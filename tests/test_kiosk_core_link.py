@@ -58,7 +58,7 @@ def test_kiosk_core_link_goes_offline_when_the_core_is_silent_and_hands_in_once(
         entry = outbox.all()[0]
         assert (entry.state, entry.core_number) == ("sent", "J-900")
         # the reply was "lost": the same entry is sent again with its command id
-        outbox._db.execute("UPDATE outbox SET state = 'pending', core_number = NULL")  # noqa: SLF001
+        outbox._db.execute("UPDATE outbox SET state = 'pending', core_number = NULL")
         assert backend.flush_once() == 1
         assert outbox.all()[0].core_number == "J-900"
         assert sorted(t.number for t in runner.service.state.tickets.values()) == ["J-900"]

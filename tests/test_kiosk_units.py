@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,9 +16,9 @@ from kiosk_app.backend import Ticket
 from kiosk_app.concerns import opening_hours, tiles
 from kiosk_app.outbox import Outbox
 from kiosk_app.palette import MIN_CONTRAST, PALETTE, contrast_ratio, hex_rgb
+from kiosk_app.printing.port import PrinterStatus
 from kiosk_app.slips import slip_for
 from kiosk_app.status import DeviceStatus
-from kiosk_app.printing.port import PrinterStatus
 from queue_core.site import load_site
 from ui_common.languages import LANGUAGES, language
 
@@ -152,7 +152,7 @@ def test_kiosk_outbox_hands_out_distinct_numbers_under_concurrency(tmp_path: Pat
 def test_kiosk_slip_carries_concern_in_two_languages_and_directions() -> None:
     site = load_site(KIA)
     ticket = Ticket("J-017", "tok-abcdefgh", "jobcenter", "jobcenter", ("2.05",), 2, 4, 20,
-                    datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc), print_id="kiosk-eingang-1")
+                    datetime(2026, 11, 24, 9, 0, tzinfo=UTC), print_id="kiosk-eingang-1")
     slip = slip_for(site, ticket, lang="ti", concern_id=None)
     assert (slip.concern, slip.concern_de) == ("ጆብሰንተር", "Jobcenter")
     assert slip.directions == "ካልኣይ ደርቢ፣ ብየማን ሊፍት" and slip.directions_de == "2. Obergeschoss, rechts vom Aufzug"

@@ -15,16 +15,16 @@ class KioskScreen(Screen):
 
 
 def all_screens() -> list[type[KioskScreen]]:
-    from .appointments import AppointmentsScreen  # noqa: PLC0415 - Kivy only after kivy_env.prepare()
-    from .concerns import ConcernsScreen  # noqa: PLC0415
-    from .confirm import ConfirmScreen  # noqa: PLC0415
-    from .details import DetailsScreen  # noqa: PLC0415
-    from .keypad import KeypadScreen  # noqa: PLC0415
-    from .message import MessageScreen  # noqa: PLC0415
-    from .start import StartScreen  # noqa: PLC0415
-    from .ticket import TicketScreen  # noqa: PLC0415
-    from .welcome import WelcomeScreen  # noqa: PLC0415
-    from .working import WorkingScreen  # noqa: PLC0415
+    from .appointments import AppointmentsScreen
+    from .concerns import ConcernsScreen
+    from .confirm import ConfirmScreen
+    from .details import DetailsScreen
+    from .keypad import KeypadScreen
+    from .message import MessageScreen
+    from .start import StartScreen
+    from .ticket import TicketScreen
+    from .welcome import WelcomeScreen
+    from .working import WorkingScreen
 
     return [WelcomeScreen, StartScreen, KeypadScreen, AppointmentsScreen, ConcernsScreen, DetailsScreen,
             ConfirmScreen, WorkingScreen, TicketScreen, MessageScreen]

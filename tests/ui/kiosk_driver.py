@@ -18,9 +18,9 @@ from typing import Any
 
 def main() -> None:
     cfg = json.loads(Path(sys.argv[1]).read_text())
-    from kiosk_app.main import add_arguments, build_parts, prepare, settings_from
-
     import argparse
+
+    from kiosk_app.main import add_arguments, build_parts, prepare, settings_from
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -44,9 +44,17 @@ def main() -> None:
     shots = Path(cfg["shots"])
     result: dict[str, Any] = {"slips": [], "screens": []}
 
+    from kivy.uix.behaviors import ButtonBehavior
+
     async def shot(name: str) -> None:
         await drive.screenshot(shots / f"{name}.png")
         result["screens"].append(name)
+        # every touch target on the screen is at least 90 px either way
+        for w in drive.find(app.screens.current_screen, lambda w: isinstance(w, ButtonBehavior)):
+            if w.opacity > 0 and not w.disabled:
+                side = min(w.width, w.height)
+                if side < result.setdefault("smallest_target", (1e9, ""))[0]:
+                    result["smallest_target"] = (side, f"{name}: {type(w).__name__} {getattr(w, 'text', '')!r}")
 
     async def step(name: str, timeout: float = 15) -> None:
         await drive.wait_until(lambda: app.flow.step == name, timeout=timeout, what=f"step {name} "

@@ -143,11 +143,15 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
 def prepare(settings: KioskSettings, name: str = "kiosk") -> None:
     """Kivy's environment (before any Kivy import) and the fonts (built once into the cache)."""
     from ui_common import kivy_env
+    from ui_common.fonts import FontMissing
 
     from . import typeset
 
     kivy_env.prepare(name, settings.window)
-    typeset.prepare_fonts()
+    try:
+        typeset.prepare_fonts()
+    except FontMissing as exc:
+        raise KioskSetupError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

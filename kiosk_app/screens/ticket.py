@@ -47,4 +47,3 @@ class TicketScreen(KioskScreen):
         else:
             ids.wait.text = tr(app.T.AHEAD, n=ahead) + "\n" + tr(app.T.WAIT_ABOUT, n=wait)
         ids.qr.text = ticket_qr(token) if token else ""
-        ids.qr.opacity = 1 if token else 0

@@ -338,12 +338,15 @@ def run(quick: bool = False) -> dict:
             if proc is not None:
                 stop_process(proc)
             broker.stop()
-    # the wall display's figures: a real display process under its own Xvfb (display_app; Kivy only in the child)
+    # the apps' figures: each runs a real app process under its own Xvfb (Kivy only in the children)
     from display_app import bench as display_bench
+    from kiosk_app import bench as kiosk_bench
 
     display = display_bench.run(quick=quick)
+    kiosk = kiosk_bench.measure(quick=quick)
     return {
         **display,
+        **kiosk,
         "broker_rtt_ms": _stats(rtt),
         "checkin_ms": _stats(checkin),
         "call_ms": _stats(call),
@@ -352,6 +355,6 @@ def run(quick: bool = False) -> dict:
         "checkin_per_s": round(per_s, 1),
         **_printing_figures(quick),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "targets": {**TARGETS, **display_bench.TARGETS},
+        "targets": {**TARGETS, **display_bench.TARGETS, **kiosk_bench.TARGETS},
         "quick": quick,
     }

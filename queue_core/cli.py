@@ -280,6 +280,12 @@ def _display_parsers(sub, with_broker) -> None:  # type: ignore[no-untyped-def]
     p.set_defaults(func=cmd_reception)
 
 
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    from kiosk_app.main import main as kiosk_main  # Kivy and the kiosk's extras only for this command
+
+    return kiosk_main(args.kiosk_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arkaden", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ERROR")
@@ -386,13 +392,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_buttons)
 
     _display_parsers(sub, with_broker)
+
+    # the kiosk parses its own options (kiosk_app.main): `arkaden kiosk --help` lists them
+    p = sub.add_parser("kiosk", add_help=False, help="the touchscreen check-in kiosk (--site FILE --kiosk ID)")
+    p.set_defaults(func=cmd_kiosk, kiosk_args=[])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from . import logs
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "kiosk":
+        args.kiosk_args = extra + (["--log-level", args.log_level] if args.log_level else [])
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logs.setup(args.log_level)
     return int(args.func(args) or 0)
 

@@ -14,7 +14,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from . import protocol as p
-from .core_runner import make_client
+from .mqtt_client import make_client
 from .site import Site
 
 if TYPE_CHECKING:
@@ -144,13 +144,19 @@ class Link:
                 pass
 
     def request(self, topic: str, payload: dict[str, Any], timeout: float = REPLY_TIMEOUT_S,
-                *, cid: str | None = None) -> dict | None:
-        """Send a command with a unique id (or ``cid``, to retry one safely); the reply, or None in time."""
+                *, cid: str | None = None, expiry_s: int | None = None) -> dict | None:
+        """Send a command with a unique id (or ``cid``, to retry one safely); the reply, or None in time.
+
+        ``expiry_s`` sets the MQTT v5 Message Expiry Interval: the broker drops the command if the core has not
+        taken it by then (a kiosk that already gave up on a check-in must not have it applied an hour later).
+        """
         cid = cid or self.new_id()
         corr = cid.encode()
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic = self.reply_topic
         props.CorrelationData = corr
+        if expiry_s is not None:
+            props.MessageExpiryInterval = expiry_s
         with self._cv:
             self._pending[corr] = None
         try:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 import queue
-import socket
 import threading
 import time
 from typing import TYPE_CHECKING
 
-import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from . import protocol as p
+from .mqtt_client import make_client  # also imported from here by tools and tests
 from .service import Incoming, Publication, QueueService, utcnow
 
 if TYPE_CHECKING:
@@ -24,26 +23,6 @@ log = logging.getLogger("arkaden.core")
 SESSION_EXPIRY_S = 3600  # commands sent while the core restarts wait at the broker this long
 FLUSH_EVERY_S = 0.05  # retained state goes out at least this often while commands keep coming
 MAX_PUBLISH_BYTES = 60_000  # below the broker's max_packet_size, which disconnects a client that exceeds it
-
-
-def make_client(client_id: str, auth: BrokerAuth | None = None) -> mqtt.Client:
-    """A paho v2 client speaking MQTT v5, with generous in-flight limits for bursts; `auth` logs it in."""
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    if auth is not None:
-        auth.apply(client)
-    client.max_inflight_messages_set(1000)
-    client.max_queued_messages_set(0)
-    client.reconnect_delay_set(min_delay=1, max_delay=5)
-    client.on_socket_open = _no_delay
-    return client
-
-
-def _no_delay(client: mqtt.Client, userdata: object, sock: socket.socket) -> None:
-    """Small request/response messages must not wait for Nagle's algorithm."""
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):  # not a TCP socket (e.g. websockets or unix)
-        pass
 
 
 def connect_properties(session_expiry: int = SESSION_EXPIRY_S) -> Properties:

@@ -23,9 +23,12 @@ def test_quick_bench_reports_every_figure() -> None:
     assert isinstance(result["checkin_per_s"], float) and result["checkin_per_s"] > 0
     assert result["machine"]["cpus"] >= 1 and result["machine"]["python"]
     assert set(result["targets"]) == {"checkin_ms_p99", "call_ms_p99", "checkin_per_s", "button_to_call_ms_p99",
-                                      "display_frame_ms_p99", "display_rss_growth_mb"}
+                                      "display_frame_ms_p99", "display_rss_growth_mb", "kiosk_print_ms_p99",
+                                      "kiosk_rss_mb"}
     assert isinstance(result["display_rss_growth_mb"], float) and result["display_calls"] == 1000
     assert result["display_widgets"][0] == result["display_widgets"][1]
+    assert result["kiosk_print_ms"]["n"] > 0 and 0 < result["kiosk_print_ms"]["p50"] <= result["kiosk_print_ms"]["p99"]
+    assert result["kiosk_rss_mb"] > 0 and result["kiosk_offline"] == 0
     assert result["quick"] is True
 
 

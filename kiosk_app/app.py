@@ -1,0 +1,177 @@
+"""The Kivy app: wires the flow, the screens, the scanner, the printer and the inactivity timer together."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from hardware.scanner import ScannerSource
+from queue_core.site import Site
+from ui_common.bridge import MainThreadQueue
+from ui_common.languages import language
+
+from . import texts, typeset
+from .backend import Backend
+from .flow import KioskFlow, Timeouts
+from .palette import PALETTE
+from .printing.port import TicketPrinter
+from .screens import SCREEN_OF_STEP, all_screens
+from .status import DeviceStatus
+
+log = logging.getLogger("arkaden.kiosk")
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class KioskParts:
+    """Everything the app needs, built in main() (real devices) or by a test or the tour (fakes)."""
+
+    site: Site
+    kiosk_id: str
+    backend: Backend
+    printer: TicketPrinter
+    scanner: ScannerSource
+    status: DeviceStatus
+    portrait: bool = True
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    default_lang: str = "de"
+    on_printing: Callable[[float], None] | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+class KioskApp(App):
+    lang = StringProperty("de")
+    rtl = BooleanProperty(False)
+    halign = StringProperty("left")
+    centre = StringProperty("center")   # right-to-left text is set flush right: Kivy mis-measures shaped RTL lines
+    font_regular = StringProperty("")
+    font_bold = StringProperty("")
+    script = StringProperty("Latn")
+    direction = StringProperty("ltr")
+    latin_regular = StringProperty("")
+    latin_bold = StringProperty("")
+    portrait = BooleanProperty(True)
+    T = texts
+
+    def __init__(self, parts: KioskParts, **kw: Any):
+        super().__init__(**kw)
+        self.parts = parts
+        self.site = parts.site
+        self.texts = texts.Texts()
+        self.typeset = typeset
+        self.portrait = parts.portrait
+        latin = typeset.font_files("Latn")
+        self.latin_regular, self.latin_bold = str(latin.regular), str(latin.bold)
+        self._apply_language(parts.default_lang)
+        self._last_activity = time.monotonic()
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-work")
+        self.flow: KioskFlow | None = None
+        self.title = f"arkaden kiosk {parts.kiosk_id}"
+
+    # --- text ------------------------------------------------------------------------------------
+
+    def tr(self, msgid: str, _lang: str | None = None, **values: Any) -> str:
+        """The msgid in the screen's language, display-ready (kv passes ``app.lang`` to rebind on changes)."""
+        return self.texts(self.lang, msgid, **values)
+
+    def tr_raw(self, msgid: str, **values: Any) -> str:
+        return self.texts.raw(self.lang, msgid, **values)
+
+    def tr_in(self, lang: str, msgid: str) -> str:
+        return self.texts(lang, msgid)
+
+    def _apply_language(self, lang: str) -> None:
+        style, bold = typeset.style(lang), typeset.style(lang, bold=True)
+        self.font_regular, self.font_bold = style["font_name"], bold["font_name"]
+        self.script, self.direction = style["font_script_name"], style["font_direction"]
+        self.rtl = language(lang).rtl
+        self.halign = "right" if self.rtl else "left"
+        self.centre = "right" if self.rtl else "center"
+        self.lang = lang
+
+    # --- wiring ----------------------------------------------------------------------------------
+
+    def build(self) -> ScreenManager:
+        Window.clearcolor = PALETTE.rgba("background")
+        Builder.load_file(str(HERE / "widgets.kv"))
+        for cls in all_screens():
+            Builder.load_file(str(HERE / "screens" / f"{cls.__module__.rsplit('.', 1)[-1]}.kv"))
+        self.queue = MainThreadQueue()
+        p = self.parts
+        self.flow = KioskFlow(p.site, p.backend, p.printer, run=self._run, post=self.queue.post, clock=p.clock,
+                              default_lang=p.default_lang, timeouts=p.timeouts, on_change=self._changed,
+                              on_printer_status=p.status.printer, on_printing=p.on_printing)
+        self.screens = ScreenManager(transition=NoTransition())
+        for cls in all_screens():
+            self.screens.add_widget(cls())
+        Window.bind(on_touch_down=self._touched)
+        Clock.schedule_interval(self._idle_check, 0.5)
+        p.printer.start(on_status=p.status.printer)
+        p.scanner.start(lambda code: self.queue.post(self._scanned, code), p.status.scanner)
+        self._changed()
+        return self.screens
+
+    def _run(self, fn: Callable[[], Any], then: Callable[[Any], None]) -> None:
+        def work() -> None:
+            try:
+                result = fn()
+            except Exception:
+                log.exception("kiosk work failed")
+                self.queue.post(self._failed)
+                return
+            self.queue.post(then, result)
+
+        self._executor.submit(work)
+
+    def _failed(self) -> None:
+        assert self.flow is not None
+        self.flow.busy = False
+        self.flow._explain(texts.FAILED, texts.ASK_RECEPTION)
+
+    def _scanned(self, code: str) -> None:
+        self._last_activity = time.monotonic()
+        assert self.flow is not None
+        self.flow.scan(code)
+
+    def _touched(self, *_: Any) -> None:
+        self._last_activity = time.monotonic()
+
+    def _idle_check(self, _dt: float) -> None:
+        flow = self.flow
+        if flow is not None and flow.step != "welcome" and time.monotonic() - self._last_activity > flow.timeout_s():
+            log.info("no touch for %.0f s on %s: back to the start", flow.timeout_s(), flow.step)
+            flow.reset()
+
+    def _changed(self) -> None:
+        flow = self.flow
+        assert flow is not None
+        if flow.lang != self.lang:
+            self._apply_language(flow.lang)
+        name = SCREEN_OF_STEP[flow.step]
+        if self.screens.current != name:
+            self._last_activity = time.monotonic()
+        self.screens.current = name
+        self.screens.get_screen(name).refresh(self)
+
+    def on_stop(self) -> None:
+        p = self.parts
+        for stop in (p.scanner.stop, p.printer.stop, *p.closers):
+            try:
+                stop()
+            except Exception:
+                log.exception("stopping a kiosk part failed")
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,178 @@
+"""The kiosk's side of the core: look-ups and check-ins over MQTT, offline tickets when the core does not answer.
+
+A check-in waits at most ``reply_timeout_s`` (1.5 s) for the core. Without an answer (or at once when the broker
+is unreachable) the kiosk issues an offline ticket from its own number block, stores it in the outbox and
+prints it; a background thread hands the outbox to the core whenever the link is up, each entry with its own
+stable command id, so a resend is answered by the core instead of creating a second ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from queue_core.client import Link
+from queue_core.site import Site
+
+from .backend import (
+    Appointment,
+    CheckInRequest,
+    CheckInResult,
+    LookupResult,
+    Ticket,
+    TicketInfo,
+    rooms_of_service,
+)
+from .outbox import Outbox
+
+log = logging.getLogger("arkaden.kiosk.core")
+EXPIRY_S = 2            # the broker drops a check-in the core did not take within this time
+FLUSH_TIMEOUT_S = 5.0   # handing in an outbox entry may wait longer: nobody stands at the kiosk for it
+FLUSH_RETRY_S = 3.0
+
+
+class CoreBackend:
+    """The real backend: a ``Link`` for requests, an ``Outbox`` for offline tickets, a thread that flushes it."""
+
+    def __init__(self, site: Site, kiosk_id: str, link: Link, outbox: Outbox, *, reply_timeout_s: float = 1.5,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 on_outbox: Callable[[dict[str, int]], None] | None = None):
+        self.site, self.kiosk_id, self.link, self.outbox = site, kiosk_id, link, outbox
+        self.kiosk = next(k for k in site.kiosks if k.id == kiosk_id)
+        self.topics = link.topics
+        self.reply_timeout_s = reply_timeout_s
+        self.clock = clock
+        self.on_outbox = on_outbox
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._flush_loop, name="kiosk-outbox", daemon=True)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        self._report()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=FLUSH_TIMEOUT_S + 2)
+
+    def connected(self) -> None:
+        """Call on every (re)connect of the link: hand in what waits."""
+        self._wake.set()
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def _request(self, topic: str, body: dict[str, Any], cid: str, timeout: float) -> dict | None:
+        if not self.link.connected.is_set():
+            return None  # not even the broker: do not let paho queue a command for later
+        return self.link.request(topic, body, timeout=timeout, cid=cid, expiry_s=EXPIRY_S)
+
+    def _cid(self) -> str:
+        return f"{self.kiosk_id}-{uuid.uuid4().hex[:12]}"
+
+    def lookup(self, booking_code: str) -> LookupResult:
+        return self._lookup({"booking_code": booking_code})
+
+    def lookup_ticket(self, token: str) -> LookupResult:
+        return self._lookup({"ticket_token": token})
+
+    def _lookup(self, body: dict[str, Any]) -> LookupResult:
+        reply = self._request(self.topics.lookup(self.kiosk_id), body, self._cid(), self.reply_timeout_s)
+        if reply is None:
+            return LookupResult("unavailable", error="no reply from the core")
+        if not reply.get("ok"):
+            return LookupResult("refused", error=(reply.get("error") or {}).get("code", "unknown"))
+        apps = tuple(Appointment(a["service"], datetime.fromisoformat(a["slot"]), bool(a["checked_in"]))
+                     for a in reply.get("appointments", []))
+        t = reply.get("ticket")
+        info = None
+        if t:
+            info = TicketInfo(t["number"], t["service"], t["status"], tuple(t["rooms"]), int(t["floor"]),
+                              int(t["waiting_ahead"]), int(t["estimated_wait_min"]), t.get("counter"),
+                              t.get("counter_room"))
+        return LookupResult("found", apps, info)
+
+    def check_in(self, request: CheckInRequest) -> CheckInResult:
+        cid = self._cid()
+        reply = self._request(self.topics.checkin(self.kiosk_id), request.body(), cid, self.reply_timeout_s)
+        if reply is None:
+            log.warning("no reply from the core within %.1f s: issuing an offline ticket", self.reply_timeout_s)
+            return self._offline(request)
+        if not reply.get("ok"):
+            return CheckInResult("refused", error=(reply.get("error") or {}).get("code", "unknown"))
+        t = reply["ticket"]
+        return CheckInResult("issued", Ticket(
+            t["number"], t["token"], t["service"], t["agency"], tuple(t["rooms"]), int(t["floor"]),
+            int(t["waiting_ahead"]), int(t["estimated_wait_min"]), datetime.fromisoformat(t["issued_at"]),
+            print_id=cid))
+
+    def _offline(self, request: CheckInRequest) -> CheckInResult:
+        block = self.kiosk.offline_numbers
+        if block is None:
+            return CheckInResult("unavailable", error="the core is unreachable and this kiosk has no offline block")
+        now = self.clock()
+        body = {**request.body(), "issued_at": now.isoformat()}
+        entry = self.outbox.issue(now.astimezone(self.site.tz).date(), block, body)
+        if entry is None:
+            return CheckInResult("unavailable", error="the offline number block is used up for today")
+        self._report()
+        self._wake.set()
+        if request.concern is not None:
+            service = self.site.concern(request.concern).service
+            agency = self.site.agency_of_service(service)
+            number, rooms_floor = f"{agency.prefix}-{entry.number:03d}", rooms_of_service(self.site, service)
+            service_id, agency_id = service, agency.id
+        else:  # a booked client: the service is only known to the core
+            number, rooms_floor, service_id, agency_id = f"{entry.number:03d}", ((), 0), "", ""
+        log.info("offline ticket %s issued (outbox entry %s)", number, entry.cid)
+        return CheckInResult("issued", Ticket(number, "", service_id, agency_id, rooms_floor[0], rooms_floor[1],
+                                              waiting_ahead=0, estimated_wait_min=0, issued_at=now, offline=True,
+                                              print_id=entry.cid))
+
+    # --- the outbox ------------------------------------------------------------------------------
+
+    def _report(self) -> None:
+        if self.on_outbox is not None:
+            try:
+                self.on_outbox(self.outbox.counts())
+            except Exception:
+                log.exception("outbox report failed")
+
+    def flush_once(self) -> int:
+        """Hand in pending entries while the core answers; how many were handed in."""
+        done = 0
+        for entry in self.outbox.pending():
+            if self._stop.is_set():
+                break
+            reply = self._request(self.topics.checkin(self.kiosk_id), entry.payload, entry.cid, FLUSH_TIMEOUT_S)
+            if reply is None:
+                break
+            if reply.get("ok"):
+                self.outbox.mark_sent(entry.cid, reply["ticket"]["number"])
+                log.info("offline ticket %d handed to the core: %s", entry.number, reply["ticket"]["number"])
+            else:
+                err = reply.get("error") or {}
+                self.outbox.mark_rejected(entry.cid, f"{err.get('code')}: {err.get('message')}")
+                log.error("the core refused offline ticket %d: %s", entry.number, err)
+            done += 1
+        if done:
+            self._report()
+        return done
+
+    def _flush_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(FLUSH_RETRY_S)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                if self.link.connected.is_set() and self.outbox.pending():
+                    self.flush_once()
+            except Exception:
+                log.exception("handing in the outbox failed; trying again")

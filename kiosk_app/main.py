@@ -1,0 +1,185 @@
+"""`arkaden kiosk --site FILE --kiosk ID`: settings from the command line and the site file, parts, the app."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from queue_core.site import Kiosk, Site, SiteConfigError, load_site
+from ui_common.kivy_env import WindowSettings
+
+from .flow import Timeouts
+
+log = logging.getLogger("arkaden.kiosk")
+
+
+class KioskSetupError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    site: Site
+    kiosk: Kiosk
+    host: str
+    port: int
+    data_dir: Path
+    window: WindowSettings
+    timeouts: Timeouts
+    printer_url: str | None       # None: the fake printer
+    printer_width: int
+    scanner_path: str | None      # None: no scanner (the fake one, which never scans)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--site", required=True, help="the site file (TOML)")
+    p.add_argument("--kiosk", default=None, help="this kiosk's id in the site file (default: the first kiosk)")
+    p.add_argument("--host", default="127.0.0.1", help="MQTT broker")
+    p.add_argument("--port", type=int, default=1883)
+    p.add_argument("--data-dir", default=None, help="where the offline outbox lives "
+                   "(default: ~/.local/share/arkaden/<kiosk>)")
+    p.add_argument("--inactivity", type=float, default=45, help="seconds without a touch before starting over")
+    p.add_argument("--done-seconds", type=float, default=15, help="how long the ticket stays on screen")
+    p.add_argument("--orientation", choices=("portrait", "landscape"), default=None,
+                   help="override the site's kiosk.orientation")
+    p.add_argument("--windowed", action="store_true", help="development: a window instead of full screen")
+    p.add_argument("--input", choices=("touch", "mouse"), default="touch",
+                   help="touch: the touchscreen only (default); mouse: development and Xvfb tests")
+    p.add_argument("--fake-printer", action="store_true", help="no printer: slips are only recorded")
+    p.add_argument("--tour", metavar="DIR", default=None,
+                   help="render every screen in every language to DIR/<lang>/*.png and exit (no broker needed)")
+
+
+def settings_from(args: argparse.Namespace) -> KioskSettings:
+    try:
+        site = load_site(args.site)
+    except SiteConfigError as exc:
+        raise KioskSetupError(str(exc)) from None
+    if not site.kiosks:
+        raise KioskSetupError(f"{args.site}: the site has no [[kiosks]]")
+    kiosk = next((k for k in site.kiosks if k.id == args.kiosk), None) if args.kiosk else site.kiosks[0]
+    if kiosk is None:
+        raise KioskSetupError(f"{args.site}: no kiosk {args.kiosk!r}; known: {', '.join(k.id for k in site.kiosks)}")
+    orientation = args.orientation or kiosk.orientation
+    w, h = (1080, 1920) if orientation == "portrait" else (1920, 1080)
+    window = WindowSettings(width=w, height=h, fullscreen=not args.windowed and not args.tour,
+                            input="mouse" if args.tour else args.input, show_cursor=args.windowed)
+    printer = next((p for p in site.printers if p.id == kiosk.printer), None)
+    data = Path(args.data_dir) if args.data_dir else (
+        Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "arkaden" / kiosk.id)
+    return KioskSettings(site=site, kiosk=kiosk, host=args.host, port=args.port, data_dir=data, window=window,
+                         timeouts=Timeouts(args.inactivity, args.done_seconds),
+                         printer_url=None if args.fake_printer or printer is None else printer.url,
+                         printer_width=printer.width_dots if printer else 576, scanner_path=kiosk.scanner)
+
+
+def open_printer(settings: KioskSettings) -> Any:
+    if settings.printer_url is None:
+        from .printing.fake import FakeTicketPrinter
+
+        log.warning("no printer configured for %s: slips are not printed", settings.kiosk.id)
+        return FakeTicketPrinter()
+    try:
+        from kiosk_app.printing.factory import open_printer as factory
+    except ImportError as exc:
+        raise KioskSetupError(f"printer {settings.printer_url}: the printer drivers are not installed ({exc}); "
+                              "use --fake-printer to run without one") from None
+    return factory(settings.printer_url, settings.printer_width)
+
+
+def open_scanner(settings: KioskSettings) -> Any:
+    from hardware.scanner import FakeScannerSource
+
+    if not settings.scanner_path:
+        return FakeScannerSource()  # no scanner configured: the keypad only
+    try:
+        from hardware.serial_scanner import SerialScannerSource
+    except ImportError as exc:
+        raise KioskSetupError(f"scanner {settings.scanner_path}: the serial scanner driver is missing ({exc}); "
+                              "remove kiosk.scanner from the site file to run with the keypad only") from None
+    return SerialScannerSource(settings.scanner_path)
+
+
+def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = None) -> Any:
+    """The real parts: the link to the broker, the outbox, the backend, the printer and the scanner."""
+    from queue_core.client import Link
+
+    from .app import KioskParts
+    from .core_link import CoreBackend
+    from .outbox import Outbox, OutboxError
+    from .status import DeviceStatus
+
+    site, kiosk_id = settings.site, settings.kiosk.id
+    try:
+        outbox = Outbox(settings.data_dir / "outbox.sqlite", kiosk_id)
+    except OutboxError as exc:
+        raise KioskSetupError(str(exc)) from None
+    holder: dict[str, Any] = {}
+    link = Link(site, settings.host, settings.port, lambda line: log.info("%s", line), device_id=kiosk_id,
+                kind="kiosk", on_connected=lambda: holder["backend"].connected())
+    status = DeviceStatus(publish=link.set_presence_detail)
+    backend = CoreBackend(site, kiosk_id, link, outbox, on_outbox=status.outbox)
+    holder["backend"] = backend
+    link.start()
+    backend.start()
+
+    def close() -> None:
+        backend.stop()
+        link.stop()
+        outbox.close()
+
+    return KioskParts(site=site, kiosk_id=kiosk_id, backend=backend,
+                      printer=printer if printer is not None else open_printer(settings),
+                      scanner=scanner if scanner is not None else open_scanner(settings), status=status,
+                      portrait=settings.window.height > settings.window.width, timeouts=settings.timeouts,
+                      closers=[close])
+
+
+def prepare(settings: KioskSettings, name: str = "kiosk") -> None:
+    """Kivy's environment (before any Kivy import) and the fonts (built once into the cache)."""
+    from ui_common import kivy_env
+    from ui_common.fonts import FontMissing
+
+    from . import typeset
+
+    kivy_env.prepare(name, settings.window)
+    try:
+        typeset.prepare_fonts()
+    except FontMissing as exc:
+        raise KioskSetupError(str(exc)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="arkaden kiosk", description=__doc__)
+    add_arguments(parser)
+    parser.add_argument("--log-level", default=None)
+    args = parser.parse_args(argv)
+    from queue_core import logs
+
+    logs.setup(args.log_level)
+    return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from(args)
+        prepare(settings)
+        if args.tour:
+            from .tour import run_tour
+
+            count = run_tour(settings, Path(args.tour))
+            print(f"wrote {count} screenshots to {args.tour}")
+            return 0
+        parts = build_parts(settings)
+    except KioskSetupError as exc:
+        print(f"arkaden kiosk: {exc}", file=sys.stderr)
+        return 2
+    from .app import KioskApp
+
+    KioskApp(parts).run()
+    return 0

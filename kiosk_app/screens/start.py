@@ -1,0 +1,9 @@
+"""Start: "I have an appointment" (scan or type the code) or "I have no appointment" (choose a concern)."""
+
+from __future__ import annotations
+
+from . import KioskScreen
+
+
+class StartScreen(KioskScreen):
+    pass

@@ -1,0 +1,9 @@
+"""While the core answers and the slip prints: "one moment, please"."""
+
+from __future__ import annotations
+
+from . import KioskScreen
+
+
+class WorkingScreen(KioskScreen):
+    pass

@@ -1,0 +1,98 @@
+"""Every sentence the kiosk shows, as German msgids (Babel extracts the N_() calls), and their translations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ui_common.i18n import Translations
+
+from . import typeset
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "kiosk"
+
+
+def N_(msgid: str) -> str:
+    """Marks a msgid for extraction; the translation is looked up when shown."""
+    return msgid
+
+
+# welcome and start
+CHOOSE_LANGUAGE = N_("Bitte wählen Sie Ihre Sprache")
+HAVE_APPOINTMENT = N_("Ich habe einen Termin")
+HAVE_APPOINTMENT_HINT = N_("Einladung scannen oder Code eingeben")
+NO_APPOINTMENT = N_("Ich habe keinen Termin")
+NO_APPOINTMENT_HINT = N_("Anliegen auswählen")
+SCAN_HINT = N_("Halten Sie den Code auf Ihrer Einladung unter den Scanner.")
+# booking code
+ENTER_CODE = N_("Geben Sie Ihren Termin-Code ein")
+DELETE = N_("Löschen")
+CONTINUE = N_("Weiter")
+BACK = N_("Zurück")
+START_OVER = N_("Neu beginnen")
+CODE_TOO_SHORT = N_("Der Code ist zu kurz.")
+YOUR_APPOINTMENTS = N_("Ihre Termine heute")
+ALREADY_CHECKED_IN = N_("Sie sind bereits angemeldet.")
+CHECK_IN_NOW = N_("Jetzt anmelden")
+NO_BOOKING = N_("Für diesen Code gibt es heute keinen Termin.")
+UNREADABLE = N_("Der Code konnte nicht gelesen werden.")
+# walk-in
+CHOOSE_CONCERN = N_("Worum geht es?")
+ONLY_WITH_APPOINTMENT = N_("Nur mit Termin")
+CLOSED_NOW = N_("Jetzt geschlossen")
+APPOINTMENT_ONLY_EXPLAINED = N_("Dafür brauchen Sie einen Termin. Haben Sie eine Einladung? "
+                                "Dann scannen Sie den Code oder geben Sie ihn ein.")
+CLOSED_EXPLAINED = N_("Diese Stelle ist jetzt geschlossen.")
+OPENING_HOURS = N_("Öffnungszeiten")
+PARTY_SIZE = N_("Wie viele Personen sind Sie?")
+INTERPRETER = N_("Brauchen Sie einen Dolmetscher für Ihre Sprache?")
+STEP_FREE = N_("Brauchen Sie einen Weg ohne Stufen?")
+YES = N_("Ja")
+NO = N_("Nein")
+CHECK_DETAILS = N_("Bitte prüfen Sie Ihre Angaben")
+PERSONS = N_("Personen")
+PRINT_TICKET = N_("Ticket drucken")
+ONE_MOMENT = N_("Einen Moment bitte …")
+# after check-in
+TAKE_TICKET = N_("Bitte nehmen Sie Ihr Ticket")
+YOUR_NUMBER = N_("Ihre Nummer")
+ROOM = N_("Raum")
+AHEAD = N_("Vor Ihnen: {n}")
+WAIT_ABOUT = N_("Wartezeit etwa {n} Minuten")
+WAIT_UNKNOWN = N_("Die Wartezeit ist gerade nicht bekannt.")
+WATCH_SCREEN = N_("Ihre Nummer wird auf dem Bildschirm aufgerufen.")
+PRINTER_FAULT = N_("Der Drucker funktioniert gerade nicht.")
+PHOTO_HINT = N_("Bitte merken Sie sich Ihre Nummer oder fotografieren Sie diese Seite.")
+DONE = N_("Fertig")
+# problems
+ASK_RECEPTION = N_("Bitte gehen Sie zum Empfang.")
+FAILED = N_("Das hat leider nicht geklappt.")
+FULL_OFFLINE = N_("Die Anmeldung ist gerade nicht möglich.")
+WEEKDAYS = (N_("Montag"), N_("Dienstag"), N_("Mittwoch"), N_("Donnerstag"), N_("Freitag"), N_("Samstag"),
+            N_("Sonntag"))
+
+
+class Texts:
+    """Translated, display-ready text: the catalogue's string, formatted, in the order the label needs."""
+
+    def __init__(self, locale_dir: Path = LOCALE_DIR):
+        self.translations = Translations(locale_dir, DOMAIN)
+
+    def raw(self, lang: str, msgid: str, **values: Any) -> str:
+        text = self.translations.gettext(lang, msgid)
+        return text.format(**values) if values else text
+
+    def __call__(self, lang: str, msgid: str, **values: Any) -> str:
+        return typeset.visual(self.raw(lang, msgid, **values), lang)
+
+
+def all_msgids() -> list[str]:
+    """Every msgid defined above (the catalogue tests check each one in each language)."""
+    out: list[str] = []
+    for name, value in globals().items():
+        if name.isupper() and isinstance(value, str) and name not in ("DOMAIN",):
+            out.append(value)
+        elif name == "WEEKDAYS":
+            out.extend(value)
+    return out

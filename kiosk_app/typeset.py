@@ -1,0 +1,107 @@
+"""Text that renders right in Kivy: one font per language that also has Latin digits and signs, and bidi order.
+
+Kivy's SDL2 text provider shapes a label as ONE HarfBuzz run in one font and one direction. Two consequences:
+- Noto Sans Arabic and Noto Sans Ethiopic have no Latin letters, digits (Ethiopic) or brackets, so "J-017" or
+  "(…)" come out as boxes. `font_files()` builds, once, a font per script with Noto Sans' Basic Latin and
+  Latin-1 glyphs merged in (fontTools) and keeps it in the cache directory.
+- In a right-to-left run nothing reorders left-to-right pieces, so "12" would show as "21". `visual()`
+  pre-reverses every left-to-right run (numbers, codes, times) so it comes out in reading order.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ui_common.fonts import font_for
+from ui_common.languages import Script, language
+
+_LATIN_EXTRA = list(range(0x20, 0x7F)) + list(range(0xA0, 0x180)) + [0x2013, 0x2014, 0x2018, 0x2019, 0x201C,
+                                                                       0x201D, 0x2026, 0x2022, 0x2192, 0x2190]
+_LTR_RUN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F.,:/\-–+]*[A-Za-z0-9\u00C0-\u024F]"
+                      r"|[A-Za-z0-9\u00C0-\u024F]")
+
+
+@dataclass(frozen=True)
+class FontPair:
+    regular: Path
+    bold: Path
+
+
+def default_cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "arkaden" / "fonts"
+
+
+def _merged(script: Script, source: Path, latin: Path, cache: Path) -> Path:
+    target = cache / f"{source.stem}+Latin.ttf"
+    if target.is_file() and target.stat().st_mtime >= max(source.stat().st_mtime, latin.stat().st_mtime):
+        return target
+    from fontTools import subset
+    from fontTools.merge import Merger
+    from fontTools.ttLib import TTFont
+
+    cache.mkdir(parents=True, exist_ok=True)
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    lat = TTFont(str(latin))
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=_LATIN_EXTRA)
+    subsetter.subset(lat)
+    part = cache / f".{source.stem}-latin-part.ttf"
+    lat.save(str(part))
+    merged = Merger().merge([str(source), str(part)])
+    tmp = target.with_suffix(".tmp")
+    merged.save(str(tmp))
+    os.replace(tmp, target)
+    part.unlink(missing_ok=True)
+    return target
+
+
+_pairs: dict[Script, FontPair] = {}
+
+
+def font_files(script: Script, cache: Path | None = None) -> FontPair:
+    """The kiosk's font files for a script: Noto Sans itself for Latin and Cyrillic, merged ones otherwise."""
+    if script not in _pairs:
+        base, latin = font_for(script), font_for("Latn")
+        if script in ("Latn", "Cyrl"):
+            _pairs[script] = FontPair(base.regular, base.bold)
+        else:
+            where = cache or default_cache_dir()
+            _pairs[script] = FontPair(_merged(script, base.regular, latin.regular, where),
+                                      _merged(script, base.bold, latin.bold, where))
+    return _pairs[script]
+
+
+def prepare_fonts(cache: Path | None = None) -> None:
+    """Build every merged font now (a second or two on a cold cache), not in the middle of a screen change."""
+    for script in ("Latn", "Cyrl", "Arab", "Ethi"):
+        font_files(script, cache)  # type: ignore[arg-type]
+
+
+def style(lang: str, *, bold: bool = False) -> dict[str, Any]:
+    """Label keyword arguments for text in ``lang``: font file, HarfBuzz script and direction."""
+    lg = language(lang)
+    pair = font_files(lg.script)
+    return {"font_name": str(pair.bold if bold else pair.regular), "font_script_name": lg.script,
+            "font_direction": lg.direction}
+
+
+def visual(text: str, lang: str) -> str:
+    """``text`` as the label must get it: left-to-right runs pre-reversed inside right-to-left languages."""
+    if not language(lang).rtl:
+        return text
+    return _LTR_RUN.sub(lambda m: m.group(0)[::-1], text)
+
+
+def covered(script: Script) -> set[int]:
+    """Code points the kiosk's font for ``script`` can draw (for the catalogue tests)."""
+    from fontTools.ttLib import TTFont
+
+    return set(TTFont(str(font_files(script).regular)).getBestCmap())

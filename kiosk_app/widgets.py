@@ -1,0 +1,158 @@
+"""The kiosk's Kivy building blocks: labels in the client's script, mirrored layouts, tiles, pictograms, QR codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.graphics import Color, Ellipse, Line, Rectangle, Triangle
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from . import pictograms, typeset
+from .palette import PALETTE
+
+
+class Mirrored:
+    """Lays out like the base class, then mirrors the children horizontally when ``rtl`` is set."""
+
+    rtl = BooleanProperty(False)
+
+    def on_rtl(self, *_: Any) -> None:
+        self._trigger_layout()  # type: ignore[attr-defined]
+
+    def do_layout(self, *args: Any) -> None:
+        super().do_layout(*args)  # type: ignore[misc]
+        if self.rtl:
+            for child in self.children:  # type: ignore[attr-defined]
+                child.x = self.x + self.right - child.right  # type: ignore[attr-defined]
+
+
+class MirrorBox(Mirrored, BoxLayout):
+    pass
+
+
+class MirrorGrid(Mirrored, GridLayout):
+    pass
+
+
+class KLabel(Label):
+    """Text in the client's language: its font, shaping and direction follow the app's language."""
+
+
+class LatinLabel(Label):
+    """Numbers, rooms and codes: always left to right in the Latin font, in every language."""
+
+
+class NativeLabel(Label):
+    """Text in a language other than the screen's (a language's own name, the German subtitle)."""
+
+    def __init__(self, lang: str | None = None, bold: bool = False, **kw: Any):
+        if lang is not None:
+            kw.update(typeset.style(lang, bold=bold))
+        super().__init__(**kw)
+
+
+class KButton(Button):
+    """A large button in the client's language; ``role`` picks its colours (tile, primary, chosen)."""
+
+    role = StringProperty("tile")
+
+
+class LangButton(Button):
+    """A language's own name in its own script (the welcome screen): font and direction given per button."""
+
+    lang_code = StringProperty("")
+
+
+class Pictogram(Widget):
+    """One of the pictograms, drawn with the tile's text colour."""
+
+    name = StringProperty("info")
+    color = ListProperty(list(PALETTE.rgba("tile_text")))
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self._redraw = Clock.create_trigger(self._draw, -1)  # once per frame, after the layout settled
+        self.bind(pos=self._redraw, size=self._redraw, name=self._redraw, color=self._redraw)
+
+    def _draw(self, *_: Any) -> None:
+        self.canvas.clear()
+        side = min(self.width, self.height)
+        ox, oy = self.center_x - side / 2, self.center_y - side / 2
+        unit = side / 100  # line widths are given per 100 px of pictogram
+
+        def pt(x: float, y: float) -> tuple[float, float]:
+            return ox + x * side, oy + y * side
+
+        with self.canvas:
+            Color(*self.color)
+            for op in pictograms.shapes(self.name):
+                kind = op[0]
+                if kind == "line":
+                    pts = [c for i in range(0, len(op[1]), 2) for c in pt(op[1][i], op[1][i + 1])]
+                    Line(points=pts, width=op[2] * unit, close=op[3], joint="round", cap="round")
+                elif kind == "rline":
+                    x, y = pt(op[1], op[2])
+                    Line(rounded_rectangle=(x, y, op[3] * side, op[4] * side, op[5] * side), width=op[6] * unit)
+                elif kind == "circle":
+                    cx, cy = pt(op[1], op[2])
+                    Line(circle=(cx, cy, op[3] * side), width=op[4] * unit)
+                elif kind == "disc":
+                    cx, cy = pt(op[1], op[2])
+                    r = op[3] * side
+                    Ellipse(pos=(cx - r, cy - r), size=(2 * r, 2 * r))
+                elif kind == "rect":
+                    Rectangle(pos=pt(op[1], op[2]), size=(op[3] * side, op[4] * side))
+                elif kind == "tri":
+                    Triangle(points=[*pt(op[1], op[2]), *pt(op[3], op[4]), *pt(op[5], op[6])])
+
+
+class Tile(ButtonBehavior, MirrorBox):
+    """A concern tile: pictogram, title in the client's language, the German title, and why it is unavailable."""
+
+    concern = StringProperty("")
+    pictogram = StringProperty("info")
+    title = StringProperty("")
+    title_de = StringProperty("")
+    badge = StringProperty("")
+    role = StringProperty("tile")
+
+
+class QrCode(Image):
+    """A QR code as a crisp texture (nearest-neighbour scaling); ``text`` empty shows nothing."""
+
+    text = StringProperty("")
+
+    def on_text(self, *_: Any) -> None:
+        if not self.text:
+            self.texture = None
+            return
+        import qrcode
+
+        qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+        qr.add_data(self.text)
+        qr.make(fit=True)
+        matrix = qr.get_matrix()
+        n = len(matrix)
+        buf = bytearray()
+        for row in reversed(matrix):  # Kivy textures start at the bottom
+            for dark in row:
+                buf += b"\x00\x00\x00" if dark else b"\xff\xff\xff"
+        tex = Texture.create(size=(n, n), colorfmt="rgb")
+        tex.blit_buffer(bytes(buf), colorfmt="rgb", bufferfmt="ubyte")
+        tex.mag_filter = "nearest"
+        tex.min_filter = "nearest"
+        self.texture = tex
+
+
+def app() -> Any:
+    return App.get_running_app()

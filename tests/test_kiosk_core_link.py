@@ -1,0 +1,75 @@
+"""The kiosk's core link against a real Mosquitto and core: replies, offline tickets when the core is silent,
+and an outbox resend after a lost reply that the core answers instead of issuing a second ticket."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kiosk_app.backend import CheckInRequest
+from kiosk_app.core_link import CoreBackend
+from kiosk_app.outbox import Outbox
+from queue_core.broker import MosquittoBroker
+from queue_core.client import Link
+from queue_core.core_runner import CoreRunner
+from queue_core.service import QueueService
+from queue_core.store import Store
+
+from .engine_helpers import mini_site
+
+
+def _link(broker: MosquittoBroker) -> Link:
+    link = Link(mini_site(), broker.host, broker.port, lambda _l: None, device_id="kiosk-1", kind="kiosk")
+    link.start()
+    assert link.connected.wait(10)
+    return link
+
+
+def test_kiosk_core_link_goes_offline_when_the_core_is_silent_and_hands_in_once(
+        fresh_broker: MosquittoBroker, tmp_path: Path) -> None:
+    site = mini_site()
+    link = _link(fresh_broker)
+    outbox = Outbox(tmp_path / "outbox.sqlite", "kiosk-1")
+    backend = CoreBackend(site, "kiosk-1", link, outbox)   # no flush thread: flush_once by hand
+    store = Store(f"sqlite:///{tmp_path / 'core.db'}")
+    store.migrate()
+    runner = None
+    # the core has a session at the broker (as in production) but is down: commands would queue for it
+    first = CoreRunner(QueueService(site, store, always_open=True), fresh_broker.host, fresh_broker.port,
+                       client_id="core-link-test")
+    first.start()
+    assert first.wait_connected(10)
+    first.stop()
+    try:
+        t0 = time.monotonic()
+        result = backend.check_in(CheckInRequest("ar", concern="job", party_size=2))
+        waited = time.monotonic() - t0
+        assert result.kind == "issued" and result.ticket.offline and result.ticket.number == "J-900"
+        assert 1.4 <= waited   # it did wait for the core first
+        assert backend.lookup("AB12CD").kind == "unavailable"
+        time.sleep(2.5)  # longer than the message expiry: the timed-out command must never be applied
+        runner = CoreRunner(QueueService(site, store, always_open=True), fresh_broker.host, fresh_broker.port,
+                            client_id="core-link-test")
+        runner.start()
+        assert runner.wait_connected(10)
+        deadline = time.monotonic() + 15
+        while backend.flush_once() == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        entry = outbox.all()[0]
+        assert (entry.state, entry.core_number) == ("sent", "J-900")
+        # the reply was "lost": the same entry is sent again with its command id
+        outbox._db.execute("UPDATE outbox SET state = 'pending', core_number = NULL")
+        assert backend.flush_once() == 1
+        assert outbox.all()[0].core_number == "J-900"
+        assert sorted(t.number for t in runner.service.state.tickets.values()) == ["J-900"]
+        t = runner.service.state.tickets[next(iter(runner.service.state.tickets))]
+        assert (t.language, t.party_size) == ("ar", 2)
+        # online again: a normal ticket from the core
+        online = backend.check_in(CheckInRequest("de", concern="job"))
+        assert online.kind == "issued" and not online.ticket.offline and online.ticket.number == "J-001"
+    finally:
+        if runner is not None:
+            runner.stop()
+        link.stop()
+        outbox.close()
+        store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,11 @@ def test_slip_text_geez_renders_with_glyphs_and_digits_fall_back() -> None:
 def test_slip_render_refuses_a_token_scanners_would_not_take() -> None:
     with pytest.raises(ValueError, match="not a ticket token"):
         render_slip(slip("de", token="has spaces and ümlauts"), 576)
+
+
+def test_slip_render_offline_ticket_without_token_prints_without_a_qr_code(artifacts_dir: Path) -> None:
+    s = dataclasses.replace(slip("ar"), token="", offline=True, number="900")
+    image = render_slip(s, 576)
+    image.save(artifacts_dir / "slips" / "slip-ar-offline.png")
+    assert image.mode == "1" and 400 < image.height < 2000
+    assert zxingcpp.read_barcodes(image) == []

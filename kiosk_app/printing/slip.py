@@ -144,11 +144,12 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
 
     # the QR code (its quiet zone is part of the image), date and time
     pen.y += int(4 * k)
-    matrix = qr_matrix(ticket_qr(slip.token))   # "ARKADEN-T:<token>": scanners tell it from a booking code
-    module = max(3, min(8, int(0.5 * width_dots / len(matrix))))
-    code = qr_image(matrix, module)
-    canvas.paste(code, ((width_dots - code.width) // 2, pen.y))
-    pen.y += code.height
+    if slip.token:  # an offline ticket has no token until the core has it: counsellors find it by its number
+        matrix = qr_matrix(ticket_qr(slip.token))   # "ARKADEN-T:<token>": scanners tell it from a booking code
+        module = max(3, min(8, int(0.5 * width_dots / len(matrix))))
+        code = qr_image(matrix, module)
+        canvas.paste(code, ((width_dots - code.width) // 2, pen.y))
+        pen.y += code.height
     pen.line(slip.issued_at.strftime("%d.%m.%Y   %H:%M"), s(26, in_lang="de"), "center")
 
     # privacy

@@ -167,6 +167,11 @@ class KioskApp(App):
         self.screens.current = name
         self.screens.get_screen(name).refresh(self)
 
+    def on_start(self) -> None:
+        from ui_common import watchdog
+
+        watchdog.start("kiosk")
+
     def on_stop(self) -> None:
         p = self.parts
         for stop in (p.scanner.stop, p.printer.stop, *p.closers):

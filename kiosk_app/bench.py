@@ -4,10 +4,11 @@
 process, then the real kiosk app as a child process (`python -m kiosk_app.bench --child CONFIG`), which checks
 in clients through the flow the screens use, with every screen drawn, against that core.
 
-The printer is a parameter (``printer_url``). Measured here: from the confirm tap (``KioskFlow.confirm``) to the
-start of ``TicketPrinter.submit`` on the fake printer.
-TODO(lead, after merging issue-3print): pass the real ``tcp://`` printer and a TCP listener standing in for it,
-and take "first byte at the printer" from the listener's receive time instead of the submit call.
+The printer is the real ``EscposTicketPrinter`` on ``tcp://`` to a simulated LAN printer (a TCP listener in the
+bench process that answers DLE EOT like a real one). ``kiosk_print_ms`` runs from the confirm tap
+(``KioskFlow.confirm``, perf_counter in the kiosk process) to the arrival of the job's first byte (ESC @) at the
+listener (perf_counter, the same system-wide monotonic clock), so it includes the check-in round trip to the
+core, rendering the slip, the status queries and the TCP send.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +43,12 @@ def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f":{number}"
 
 
-def measure(quick: bool = False, printer_url: str | None = None) -> dict[str, Any]:
+def measure(quick: bool = False) -> dict[str, Any]:
     """Start what is needed, run the kiosk child, stop everything; the kiosk's figures."""
     from queue_core import bench as core_bench
     from queue_core.broker import MosquittoBroker, stop_process
+
+    from .printing.simulator import TcpPrinterSimulator
 
     checkins = 60 if quick else 500
     xvfb = None
@@ -54,6 +58,7 @@ def measure(quick: bool = False, printer_url: str | None = None) -> dict[str, An
         work = Path(tmp)
         broker = MosquittoBroker(work / "broker")
         core = None
+        printer = TcpPrinterSimulator().start()
         try:
             if not env.get("DISPLAY"):
                 xvfb, env["DISPLAY"] = _start_xvfb()
@@ -64,7 +69,7 @@ def measure(quick: bool = False, printer_url: str | None = None) -> dict[str, An
             broker.start()
             core = core_bench._start_core(work, broker.port)
             cfg = {"site": str(work / "bench-site.toml"), "port": broker.port, "checkins": checkins,
-                   "data_dir": str(work / "kiosk"), "printer_url": printer_url, "out": str(work / "kiosk.json")}
+                   "data_dir": str(work / "kiosk"), "printer_url": printer.url, "out": str(work / "kiosk.json")}
             (work / "kiosk-bench.json").write_text(json.dumps(cfg))
             with (work / "kiosk.log").open("wb") as log:
                 child = subprocess.run([sys.executable, "-m", "kiosk_app.bench", "--child",
@@ -74,14 +79,20 @@ def measure(quick: bool = False, printer_url: str | None = None) -> dict[str, An
                 tail = (work / "kiosk.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"the kiosk benchmark failed ({child.returncode}):\n{tail}")
             out = json.loads((work / "kiosk.json").read_text())
+            started = list(printer.printer.job_started_at)
+            if len(started) != len(out["confirmed_at"]):
+                raise RuntimeError(f"{len(out['confirmed_at'])} check-ins confirmed but {len(started)} slips "
+                                   "reached the printer")
+            print_ms = [(s - c) * 1000 for c, s in zip(out["confirmed_at"], started, strict=True)]
         finally:
+            printer.stop()
             if core is not None:
                 stop_process(core)
             broker.stop()
             if xvfb is not None:
                 xvfb.terminate()
                 xvfb.wait(5)
-    return {"kiosk_print_ms": core_bench._stats(out["print_ms"]),
+    return {"kiosk_print_ms": core_bench._stats(print_ms),
             "kiosk_rss_mb": out["rss_mb"], "kiosk_checkins": out["checkins"], "kiosk_offline": out["offline"]}
 
 
@@ -109,17 +120,11 @@ def child(config: Path) -> None:
     from ui_common import drive
 
     from .app import KioskApp
-    from .printing.fake import FakeTicketPrinter
+    from .printing.factory import open_printer
 
-    if cfg.get("printer_url"):
-        from kiosk_app.printing.factory import open_printer
-
-        printer = open_printer(cfg["printer_url"], 576)
-    else:
-        printer = FakeTicketPrinter()
+    printer = open_printer(cfg["printer_url"], 576)
     parts = build_parts(settings, printer=printer, scanner=FakeScannerSource())
-    samples: list[float] = []
-    parts.on_printing = lambda seconds: samples.append(seconds * 1000)
+    confirmed_at: list[float] = []
     app = KioskApp(parts)
     concerns = [c.id for c in settings.site.concerns]
     offline = [0]
@@ -135,16 +140,20 @@ def child(config: Path) -> None:
             flow.set_party(1 + i % 3)
             flow.to_confirm()
             await drive.frames(1)
+            confirmed_at.append(time.perf_counter())
             flow.confirm()
             await drive.wait_until(lambda: flow.step in ("done", "on_screen", "message"), timeout=10,
                                    what=f"check-in {i}")
+            if flow.step != "done":
+                raise RuntimeError(f"check-in {i} ended on {flow.step!r}, not with a printed slip")
             offline[0] += bool(flow.ticket and flow.ticket.offline)
             await drive.frames(1)
         flow.reset()
         await drive.frames(2)
 
     drive.run_driven(app, script)
-    Path(cfg["out"]).write_text(json.dumps({"print_ms": samples, "rss_mb": _rss_mb(), "checkins": len(samples),
+    Path(cfg["out"]).write_text(json.dumps({"confirmed_at": confirmed_at, "rss_mb": _rss_mb(),
+                                            "checkins": len(confirmed_at),
                                             "offline": offline[0]}))
 
 

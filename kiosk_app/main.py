@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from queue_core import broker_auth
 from queue_core.site import Kiosk, Site, SiteConfigError, load_site
 from ui_common.kivy_env import WindowSettings
 
@@ -28,6 +29,7 @@ class KioskSettings:
     kiosk: Kiosk
     host: str
     port: int
+    auth: Any                     # queue_core.broker_auth.BrokerAuth, or None: anonymous (dev broker)
     data_dir: Path
     window: WindowSettings
     timeouts: Timeouts
@@ -38,11 +40,11 @@ class KioskSettings:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--site", required=True, help="the site file (TOML)")
-    p.add_argument("--kiosk", default=None, help="this kiosk's id in the site file (default: the first kiosk)")
-    p.add_argument("--host", default="127.0.0.1", help="MQTT broker")
-    p.add_argument("--port", type=int, default=1883)
-    p.add_argument("--data-dir", default=None, help="where the offline outbox lives "
-                   "(default: ~/.local/share/arkaden/<kiosk>)")
+    p.add_argument("--kiosk", default=None, help="this kiosk's id in the site file (default: the device id of "
+                   "--broker-config, else the first kiosk)")
+    broker_auth.add_arguments(p)  # --host, --port, --broker-config and the other login options
+    p.add_argument("--data-dir", default=None, help="where the offline outbox lives (default: "
+                   "$STATE_DIRECTORY/<kiosk> under systemd, else ~/.local/share/arkaden/<kiosk>)")
     p.add_argument("--inactivity", type=float, default=45, help="seconds without a touch before starting over")
     p.add_argument("--done-seconds", type=float, default=15, help="how long the ticket stays on screen")
     p.add_argument("--orientation", choices=("portrait", "landscape"), default=None,
@@ -62,6 +64,12 @@ def settings_from(args: argparse.Namespace) -> KioskSettings:
         raise KioskSetupError(str(exc)) from None
     if not site.kiosks:
         raise KioskSetupError(f"{args.site}: the site has no [[kiosks]]")
+    try:
+        broker = broker_auth.from_args(args)
+    except broker_auth.BrokerConfigError as exc:
+        raise KioskSetupError(str(exc)) from None
+    if args.kiosk is None and broker.device_id and broker.role == "kiosk":
+        args.kiosk = broker.device_id
     kiosk = next((k for k in site.kiosks if k.id == args.kiosk), None) if args.kiosk else site.kiosks[0]
     if kiosk is None:
         raise KioskSetupError(f"{args.site}: no kiosk {args.kiosk!r}; known: {', '.join(k.id for k in site.kiosks)}")
@@ -70,9 +78,14 @@ def settings_from(args: argparse.Namespace) -> KioskSettings:
     window = WindowSettings(width=w, height=h, fullscreen=not args.windowed and not args.tour,
                             input="mouse" if args.tour else args.input, show_cursor=args.windowed)
     printer = next((p for p in site.printers if p.id == kiosk.printer), None)
-    data = Path(args.data_dir) if args.data_dir else (
-        Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "arkaden" / kiosk.id)
-    return KioskSettings(site=site, kiosk=kiosk, host=args.host, port=args.port, data_dir=data, window=window,
+    if args.data_dir:
+        data = Path(args.data_dir)
+    elif os.environ.get("STATE_DIRECTORY"):  # systemd's StateDirectory= (the home is hidden by ProtectHome)
+        data = Path(os.environ["STATE_DIRECTORY"].split(":")[0]) / kiosk.id
+    else:
+        data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local/share") / "arkaden" / kiosk.id
+    return KioskSettings(site=site, kiosk=kiosk, host=broker.host, port=broker.port, auth=broker.auth,
+                         data_dir=data, window=window,
                          timeouts=Timeouts(args.inactivity, args.done_seconds),
                          printer_url=None if args.fake_printer or printer is None else printer.url,
                          printer_width=printer.width_dots if printer else 576, scanner_path=kiosk.scanner)
@@ -121,7 +134,7 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
         raise KioskSetupError(str(exc)) from None
     holder: dict[str, Any] = {}
     link = Link(site, settings.host, settings.port, lambda line: log.info("%s", line), device_id=kiosk_id,
-                kind="kiosk", on_connected=lambda: holder["backend"].connected())
+                kind="kiosk", on_connected=lambda: holder["backend"].connected(), auth=settings.auth)
     status = DeviceStatus(publish=link.set_presence_detail)
     backend = CoreBackend(site, kiosk_id, link, outbox, on_outbox=status.outbox)
     holder["backend"] = backend

@@ -154,5 +154,26 @@ class QrCode(Image):
         self.texture = tex
 
 
+def fitted_size(text: str, font_name: str, size: float, width: float, **style: Any) -> float:
+    """The largest font size up to ``size`` at which the longest word of ``text`` fits ``width``.
+
+    Kivy breaks a word that is wider than its label in the middle ("Krankenversicherun|g"); long German
+    compounds on a tile get a smaller font instead.
+    """
+    words = text.split()
+    if not words or width <= 0:
+        return size
+    from kivy.core.text import Label as CoreLabel
+
+    widest = 0.0
+    for word in sorted(set(words), key=len, reverse=True)[:3]:  # the longest few by letters
+        label = CoreLabel(text=word, font_name=font_name, font_size=size, **style)
+        label.refresh()
+        widest = max(widest, label.content_width)
+    if widest <= width:
+        return size
+    return max(size * 0.6, size * width / widest * 0.97)
+
+
 def app() -> Any:
     return App.get_running_app()

@@ -85,13 +85,12 @@ def children(ctx: Context) -> list[Child]:
                        # the core keeps the simulated morning's time, so its wait estimates are in simulated minutes
                        "--clock-start", simulate.MORNING_START.isoformat(timespec="minutes"),
                        "--clock-scale", str(ctx.speed)]),
-        # later: Child("kiosk", [py, "-m", "kiosk_app", "--site", str(ctx.site_path), "--port", str(ctx.port)]),
     ] + _display_children(ctx)
 
 
 def _display_children(ctx: Context) -> list[Child]:
-    """With a screen (DISPLAY set), the first wall display and the reception monitor join, in windows; without
-    one (CI, ssh) the demo stays text-only."""
+    """With a screen (DISPLAY set), the first kiosk (landscape, mouse, slips recorded instead of printed), the
+    first wall display and the reception monitor join, in windows; without one (CI, ssh) the demo is text-only."""
     if not os.environ.get("DISPLAY"):
         return []
     from .site import load_site
@@ -99,6 +98,10 @@ def _display_children(ctx: Context) -> list[Child]:
     site = load_site(ctx.site_path)
     py, base = sys.executable, ["--site", str(ctx.site_path), "--host", ctx.host, "--port", str(ctx.port), "--windowed"]
     out = []
+    if site.kiosks:
+        out.append(Child("kiosk", [py, "-m", "queue_core.cli", "kiosk", "--kiosk", site.kiosks[0].id,
+                                   "--orientation", "landscape", "--input", "mouse", "--fake-printer",
+                                   "--data-dir", str(ctx.workdir / "kiosk"), *base]))
     if site.displays:
         out.append(Child("display", [py, "-m", "queue_core.cli", "display", "--display", site.displays[0].id,
                                      "--sound", "off", *base]))

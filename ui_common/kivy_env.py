@@ -35,6 +35,7 @@ def prepare(app: str, window: WindowSettings, *, debug: bool = False) -> None:
     os.environ.setdefault("KIVY_HOME", str(home))  # never ~/.kivy: each app its own, rewritten on start
     os.environ["KIVY_NO_ARGS"] = "1"                # our argparse owns the command line
     os.environ["KIVY_NO_FILELOG"] = "1"             # journald gets stderr; no log files filling the SD card
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")  # not xclip/xsel, which a kiosk does not have
     if not debug:
         os.environ["KIVY_NO_CONSOLELOG"] = "1"
     from kivy.config import Config  # noqa: PLC0415 - must come after the environment above

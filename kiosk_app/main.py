@@ -98,11 +98,15 @@ def open_printer(settings: KioskSettings) -> Any:
         log.warning("no printer configured for %s: slips are not printed", settings.kiosk.id)
         return FakeTicketPrinter()
     try:
+        from kiosk_app.printing.factory import PrinterURLError
         from kiosk_app.printing.factory import open_printer as factory
     except ImportError as exc:
         raise KioskSetupError(f"printer {settings.printer_url}: the printer drivers are not installed ({exc}); "
                               "use --fake-printer to run without one") from None
-    return factory(settings.printer_url, settings.printer_width)
+    try:
+        return factory(settings.printer_url, settings.printer_width)
+    except PrinterURLError as exc:
+        raise KioskSetupError(f"kiosk {settings.kiosk.id}: printer {exc}") from None
 
 
 def open_scanner(settings: KioskSettings) -> Any:
@@ -128,6 +132,7 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
     from .status import DeviceStatus
 
     site, kiosk_id = settings.site, settings.kiosk.id
+    printer = printer if printer is not None else open_printer(settings)  # a bad URL stops us before connecting
     try:
         outbox = Outbox(settings.data_dir / "outbox.sqlite", kiosk_id)
     except OutboxError as exc:
@@ -147,7 +152,7 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
         outbox.close()
 
     return KioskParts(site=site, kiosk_id=kiosk_id, backend=backend,
-                      printer=printer if printer is not None else open_printer(settings),
+                      printer=printer,
                       scanner=scanner if scanner is not None else open_scanner(settings), status=status,
                       portrait=settings.window.height > settings.window.width, timeouts=settings.timeouts,
                       closers=[close])

@@ -133,8 +133,29 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _printer_url_problems(site) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each printer URL parsed as the kiosk will (kiosk_app is imported here only, never by the core)."""
+    try:
+        from kiosk_app.printing.factory import PrinterURLError, parse_printer_url
+    except ImportError as exc:
+        return [f"printer URLs not checked: the kiosk extra is not installed ({exc})"]
+    problems = []
+    for i, printer in enumerate(site.printers):
+        try:
+            parse_printer_url(printer.url)
+        except PrinterURLError as exc:
+            problems.append(f"printers[{i}] ({printer.id}).url: {exc}")
+    return problems
+
+
 def cmd_site_check(args: argparse.Namespace) -> int:
     site = _site(args.site)
+    problems = _printer_url_problems(site)
+    if problems:
+        for problem in problems:
+            print(f"{args.site}: {problem}", file=sys.stderr)
+        if any(not p.startswith("printer URLs not checked") for p in problems):
+            return 2
     print(f"{args.site}: ok — {len(site.agencies)} agencies, {len(site.services)} services, "
           f"{len(site.concerns)} concerns, {len(site.counters)} counters, {len(site.device_ids())} devices")
     return 0

@@ -55,6 +55,15 @@ def test_site_check_command() -> None:
     assert r.returncode == 2 and "does-not-exist.toml" in r.stderr
 
 
+def test_site_check_parses_printer_urls_as_the_kiosk_will(tmp_path: Path) -> None:
+    text = Path("sites/kia-aachen-arkaden.toml").read_text()
+    assert 'url = "tcp://192.0.2.20:9100"' in text
+    bad = tmp_path / "typo.toml"
+    bad.write_text(text.replace('url = "tcp://192.0.2.20:9100"', 'url = "tcp://192.0.2.20:91OO"'))
+    r = arkaden("site", "check", str(bad))
+    assert r.returncode == 2 and "drucker-eingang" in r.stderr and "91OO" in r.stderr
+
+
 def test_stats_command_reads_the_event_log(tmp_path: Path) -> None:
     import json
 

@@ -188,13 +188,22 @@ class ReceptionModel:
         if kiosk is None:
             return DeviceRow(printer, "printer", None, None, "Kiosk meldet sich nicht", True)
         d = kiosk.detail
-        online = kiosk.online and d.get("printer_online", "true") not in ("false", "0", "no")
+        # the kiosk reports what DLE EOT said: "yes", "no" or "unknown" (no or garbled answer: it refuses jobs)
+        reported = d.get("printer_online", "unknown")
+        online = kiosk.online and reported == "yes"
         paper = d.get("paper", "unknown")
         parts = [PAPER_DE.get(paper, paper)]
+        if reported == "unknown":
+            parts.append("antwortet nicht")
+        elif reported != "yes":
+            parts.append("offline")
         if d.get("cover") == "open":
             parts.append("Deckel offen")
-        problem = not online or paper in ("low", "out") or d.get("cover") == "open"
-        return DeviceRow(printer, "printer", online, kiosk.at, ", ".join(parts), problem)
+        if d.get("printer_error"):
+            parts.append(d["printer_error"][:60])
+        problem = not online or paper in ("low", "out", "unknown") or d.get("cover") != "closed"
+        return DeviceRow(printer, "printer", online if reported != "unknown" else None, kiosk.at,
+                         ", ".join(parts), problem)
 
     def alerts(self, now: datetime) -> list[Alert]:
         out = []
@@ -208,6 +217,10 @@ class ReceptionModel:
                 out.append(Alert(f"{d.device} ({d.kind}) offline", True))
             elif d.problem and d.detail:
                 out.append(Alert(f"{d.device}: {d.detail}", True))
+        for device, pr in sorted(self.presence.items()):
+            rejected = pr.detail.get("outbox_rejected", "0")
+            if rejected not in ("", "0"):
+                out.append(Alert(f"{device}: {rejected} Offline-Ticket(s) vom Kern abgelehnt", True))
         for e in self.errors:
             if _minutes(e.at, now) <= ERROR_ALERT_MINUTES:
                 out.append(Alert(f"abgelehnt: {e.message}", False))

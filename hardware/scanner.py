@@ -25,15 +25,17 @@ class ScannerSource(Protocol):
 class FakeScannerSource:
     """A scanner for tests and the demo: ``scan(code)`` delivers a code as if it had been read."""
 
-    def __init__(self) -> None:
+    def __init__(self, health: str = "connected") -> None:
+        """``health`` is what it reports on start: "connected" for tests, "none" where no scanner exists."""
         self._on_scan: OnScan | None = None
         self._lock = threading.Lock()
+        self.health = health
 
     def start(self, on_scan: OnScan, on_health: OnHealth | None = None) -> None:
         with self._lock:
             self._on_scan = on_scan
         if on_health is not None:
-            on_health("connected")
+            on_health(self.health)
 
     def stop(self) -> None:
         with self._lock:

@@ -113,7 +113,7 @@ def open_scanner(settings: KioskSettings) -> Any:
     from hardware.scanner import FakeScannerSource
 
     if not settings.scanner_path:
-        return FakeScannerSource()  # no scanner configured: the keypad only
+        return FakeScannerSource(health="none")  # no scanner configured: the keypad only
     try:
         from hardware.serial_scanner import SerialScannerSource
     except ImportError as exc:

@@ -82,6 +82,8 @@ class Account:
     role: Role
     devices: tuple[str, ...] = ()
     counters: tuple[str, ...] = ()
+    # further ids whose presence (only) it may publish: a kiosk's built-in printer
+    presence_of: tuple[str, ...] = ()
 
 
 class AclError(ValueError):
@@ -109,7 +111,7 @@ def accounts(site: Site, bridges: dict[str, list[str]] | None = None) -> list[Ac
         bridges = {DEFAULT_BRIDGE: sorted(boxes)} if boxes else {}
     out = [Account(CORE_USER, "core", (CORE_USER,))]
     # a kiosk speaks for its built-in printer too (the printer's presence, if it publishes one)
-    out += [Account(k.id, "kiosk", (k.id, k.printer) if k.printer else (k.id,)) for k in site.kiosks]
+    out += [Account(k.id, "kiosk", (k.id,), presence_of=(k.printer,) if k.printer else ()) for k in site.kiosks]
     out += [Account(d.id, "display", (d.id,)) for d in site.displays]
     out += [Account(b.id, "button_box", (b.id,), (b.counter,)) for b in site.button_boxes]
     out += [Account(r.id, "reception", (r.id,)) for r in site.reception]
@@ -126,9 +128,10 @@ def accounts(site: Site, bridges: dict[str, list[str]] | None = None) -> list[Ac
     return out
 
 
-def _values(grant: Grant, account: Account) -> list[str]:
+def _values(grant: Grant, account: Account, family: str) -> list[str]:
     if grant.scope == "self":
-        return list(account.devices)
+        extra = account.presence_of if family == "presence" and grant.access == "write" else ()
+        return list(account.devices) + list(extra)
     if grant.scope == "counter":
         return list(account.counters)
     if grant.scope == "core":
@@ -159,7 +162,7 @@ def grants(account: Account, site_id: str) -> list[tuple[str, str]]:
         for grant in RULES[account.role][spec.name]:
             if reads_tree and grant.access == "read":
                 continue  # covered by the tree
-            for value in _values(grant, account):
+            for value in _values(grant, account, spec.name):
                 lines.setdefault(_topic(spec, root, value), set()).add(grant.access)
     out = []
     for topic, access in lines.items():
@@ -196,7 +199,7 @@ def allowed(account: Account, family: str, param: str | None, action: Action) ->
     for grant in RULES[account.role][family]:
         if grant.access != want:
             continue
-        if param is None or grant.scope == "any" or param in _values(grant, account):
+        if param is None or grant.scope == "any" or param in _values(grant, account, family):
             return True
     return False
 

@@ -253,7 +253,9 @@ def cmd_buttons(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     broker = _broker(args)
     buttons.run(site, broker.host, broker.port, patterns=args.ports, guard_s=args.guard_seconds,
-                device_id=args.device_id or broker.device_id, stop=stop, auth=broker.auth)
+                # the ACL knows the bridge by its broker user: its presence id must be that name
+                device_id=args.device_id or broker.device_id or (broker.auth.username if broker.auth else None),
+                stop=stop, auth=broker.auth)
     return 0
 
 

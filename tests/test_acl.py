@@ -71,6 +71,12 @@ def test_a_kiosk_may_publish_its_own_printers_presence_only() -> None:
     assert acl.allowed(kiosk, "presence", "drucker-eingang", "publish")
     assert not acl.allowed(kiosk, "presence", "drucker-1og", "publish")
     assert not acl.allowed(kiosk, "presence", "kiosk-1og", "publish")
+    # ... but the printer's id is no second kiosk identity
+    for family in ("checkin", "lookup"):
+        assert not acl.allowed(kiosk, family, "drucker-eingang", "publish")
+    assert not acl.allowed(kiosk, "reply", "drucker-eingang", "subscribe")
+    lines = acl.grants(kiosk, site.site.id)
+    assert [t for _a, t in lines if "drucker-eingang" in t] == ["arkaden/v1/kia-aachen/presence/drucker-eingang"]
 
 
 def test_accounts_refuse_unknown_bridge_boxes_and_clashing_ids() -> None:

@@ -42,7 +42,7 @@ def fed() -> ReceptionModel:
         {"number": "J-002", "counter": "jc-1", "counter_label": "Platz 1", "room": "1.07", "floor": 1,
          "agency": "JC", "at": (NOW - timedelta(minutes=7)).isoformat()}]})
     m.apply("presence", {"v": 1, "device": "kiosk-1", "kind": "kiosk", "online": True, "at": at,
-                         "detail": {"paper": "low", "cover": "closed", "printer_online": "true"}})
+                         "detail": {"paper": "low", "cover": "closed", "printer_online": "yes"}})
     m.apply("presence", {"v": 1, "device": "box-abh-1", "kind": "button_box", "online": False, "at": at})
     m.apply("presence", {"v": 1, "device": "core", "kind": "core", "online": True, "at": at})
     return m
@@ -116,3 +116,16 @@ def test_reception_answers_and_bad_messages() -> None:
     m.apply("event", {"v": 1, "seq": 10, "type": "ticket_called", "at": NOW.isoformat(), "actor": "counter:jc-1",
                       "data": {"ticket": "t-A-002"}})
     assert list(m.actions) == ["11:00  frau-k: ticket_cancelled A-001"]
+
+
+def test_reception_alerts_when_the_printer_does_not_answer_or_offline_tickets_were_refused() -> None:
+    m = fed()
+    at = NOW.isoformat()
+    m.apply("presence", {"v": 1, "device": "kiosk-1", "kind": "kiosk", "online": True, "at": at,
+                         "detail": {"paper": "unknown", "cover": "unknown", "printer_online": "unknown",
+                                    "printer_error": "no answer to DLE EOT", "outbox_rejected": "2"}})
+    row = {r.device: r for r in m.device_rows()}["printer-1"]
+    assert row.problem and row.online is None and "antwortet nicht" in row.detail and "DLE EOT" in row.detail
+    alerts = [a.text for a in m.alerts(NOW)]
+    assert any(a.startswith("printer-1: Papier unbekannt, antwortet nicht") for a in alerts)
+    assert "kiosk-1: 2 Offline-Ticket(s) vom Kern abgelehnt" in alerts

@@ -33,7 +33,7 @@ def test_reception_acts_through_the_protocol_and_the_log_says_who(
     # a kiosk whose printer is out of paper, and a button box that is online
     kiosk_link = Link(mini_site(), fresh_broker.host, fresh_broker.port, lambda _: None, device_id="kiosk-1",
                       kind="kiosk")
-    kiosk_link.set_presence_detail({"paper": "out", "printer_online": "true"})
+    kiosk_link.set_presence_detail({"paper": "out", "printer_online": "yes"})
     box = Link(mini_site(), fresh_broker.host, fresh_broker.port, lambda _: None, device_id="box-abh-1",
                kind="button_box")
     box.set_presence_detail({"port": "connected"})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,35 +23,13 @@ from queue_core import protocol as p
 from queue_core.broker import MosquittoBroker, stop_process
 from queue_core.core_runner import make_client
 from queue_core.site import Site, parse_site
+from ui_common.xvfb import Xvfb
 
 TARGETS = {"display_frame_ms_p99": 50, "display_rss_growth_mb": 5}
 REPO = Path(__file__).resolve().parents[1]
 SPACING_S = 0.04      # between latency samples: each call gets a frame of its own
 RATE_PER_S = 250      # memory run: a very busy centre, paced (not a flood that only fills queues)
 TIMEOUT_S = 60.0
-
-
-class Xvfb:
-    """A private X server for the display process."""
-
-    def __init__(self) -> None:
-        xvfb = shutil.which("Xvfb")
-        if xvfb is None:
-            raise RuntimeError("Xvfb not found: install the Debian package 'xvfb' (./scripts/bootstrap.sh does)")
-        read_fd, write_fd = os.pipe()
-        self.proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1920x1080x24", "-nolisten",
-                                      "tcp"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        os.close(write_fd)
-        with os.fdopen(read_fd) as fh:
-            number = fh.readline().strip()
-        if not number:
-            self.stop()
-            raise RuntimeError("Xvfb did not start")
-        self.display = f":{number}"
-
-    def stop(self) -> None:
-        stop_process(self.proc)
 
 
 def _site(workdir: Path) -> tuple[Site, Path]:
@@ -111,7 +88,7 @@ def run(quick: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="arkaden-display-bench-") as tmp:
         workdir = Path(tmp)
         site, site_path = _site(workdir)
-        xvfb = Xvfb()
+        xvfb = Xvfb("1920x1080x24")
         broker = MosquittoBroker(workdir / "broker")
         proc = None
         client = None

@@ -23,24 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ui_common.xvfb import Xvfb
+
 TARGETS = {"kiosk_print_ms_p99": 250, "kiosk_rss_mb": 200}
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _start_xvfb() -> tuple[subprocess.Popen[bytes], str]:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        raise RuntimeError("Xvfb not found and DISPLAY is unset: install the Debian package 'xvfb'")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1920x1920x24", "-nolisten", "tcp"],
-                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as fh:
-        number = fh.readline().strip()
-    if not number:
-        proc.kill()
-        raise RuntimeError("Xvfb did not start")
-    return proc, f":{number}"
 
 
 def measure(quick: bool = False) -> dict[str, Any]:
@@ -61,7 +47,8 @@ def measure(quick: bool = False) -> dict[str, Any]:
         printer = TcpPrinterSimulator().start()
         try:
             if not env.get("DISPLAY"):
-                xvfb, env["DISPLAY"] = _start_xvfb()
+                xvfb = Xvfb()
+                env["DISPLAY"] = xvfb.display
             env.update(XDG_CACHE_HOME=str(work / "cache"), SDL_AUDIODRIVER="dummy", LIBGL_ALWAYS_SOFTWARE="1")
             fonts = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "arkaden" / "fonts"
             if fonts.is_dir():  # reuse the merged fonts instead of building them again
@@ -90,8 +77,7 @@ def measure(quick: bool = False) -> dict[str, Any]:
                 stop_process(core)
             broker.stop()
             if xvfb is not None:
-                xvfb.terminate()
-                xvfb.wait(5)
+                xvfb.stop()
     return {"kiosk_print_ms": core_bench._stats(print_ms),
             "kiosk_rss_mb": out["rss_mb"], "kiosk_checkins": out["checkins"], "kiosk_offline": out["offline"]}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from queue_core.broker import BrokerUnavailable, MosquittoBroker, free_port
+from ui_common.xvfb import Xvfb, XvfbError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 INSTALL_HINT = "Install the Debian package 'postgresql', or run ./scripts/test, which installs it."
@@ -193,22 +194,9 @@ class XServer:
 @pytest.fixture(scope="session")
 def xserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
     """One Xvfb (1920×1920, so both orientations fit) for the whole run; fails when Xvfb is missing."""
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        pytest.fail("Xvfb not found: install the Debian package 'xvfb' (./scripts/test does)", pytrace=False)
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1920x1920x24", "-nolisten", "tcp",
-                             "-noreset"], pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    os.close(write_fd)
-    with os.fdopen(read_fd) as fh:
-        number = fh.readline().strip()
-    if not number:
-        proc.kill()
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        pytest.fail(f"Xvfb did not start: {err[-500:]}", pytrace=False)
-    yield XServer(f":{number}", proc, tmp_path_factory.mktemp("xhome"))
-    proc.terminate()
     try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        xvfb = Xvfb()
+    except XvfbError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield XServer(xvfb.display, xvfb.proc, tmp_path_factory.mktemp("xhome"))
+    xvfb.stop()

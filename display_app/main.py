@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from queue_core.broker_auth import settings_or_exit
 from queue_core.site import Site
 
 log = logging.getLogger("arkaden.display")
@@ -24,20 +25,10 @@ def _languages(text: str, site: Site) -> list[str]:
     return langs
 
 
-def _broker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """Host, port, login and device id from the command line or a device bundle (queue_core.broker_auth)."""
-    from queue_core.broker_auth import BrokerConfigError, from_args
-
-    try:
-        return from_args(args)
-    except BrokerConfigError as exc:
-        raise SystemExit(f"error: {exc}") from None
-
-
 def run_display(args: argparse.Namespace, site: Site) -> int:
     from .wall_app import DisplaySettings, make_app, prepare_kivy
 
-    broker = _broker(args)
+    broker = settings_or_exit(args)
     args.display = args.display or broker.device_id
     known = [d.id for d in site.displays]
     if args.display not in known:
@@ -71,7 +62,7 @@ def run_display(args: argparse.Namespace, site: Site) -> int:
 def run_reception(args: argparse.Namespace, site: Site) -> int:
     from .reception_app import ReceptionSettings, make_app, prepare_kivy
 
-    broker = _broker(args)
+    broker = settings_or_exit(args)
     desks = [d.id for d in site.reception]
     desk = args.desk or broker.device_id or (desks[0] if desks else None)
     if desk not in desks:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ssl
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,3 +140,12 @@ def from_args(args: argparse.Namespace) -> BrokerSettings:
         key=_existing(Path(key), "--tls-key") if key else None,
     )
     return BrokerSettings(args.host, args.port, auth)
+
+
+def settings_or_exit(args: argparse.Namespace) -> BrokerSettings:
+    """`from_args` for a command's main(): a bad login option prints one clear line and exits with status 2."""
+    try:
+        return from_args(args)
+    except BrokerConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

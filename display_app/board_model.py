@@ -10,8 +10,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from queue_core import protocol as p
-from queue_core.site import Site
+import queue_protocol as p
+from queue_rules.site import Site
 
 log = logging.getLogger("arkaden.display")
 

@@ -1,4 +1,4 @@
-"""Entry points behind `arkaden display` and `arkaden reception` (called lazily from queue_core.cli)."""
+"""Entry points behind `arkaden display` and `arkaden reception` (called lazily from arkaden_cli)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from queue_core.broker_auth import settings_or_exit
-from queue_core.site import Site
+from device_link.broker_auth import settings_or_exit
+from queue_rules.site import Site
 
 log = logging.getLogger("arkaden.display")
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from queue_core import protocol as p
-from queue_core.site import Site
+import queue_protocol as p
+from queue_rules.site import Site
 
 from .reception_model import ReceptionModel
 
@@ -24,7 +24,7 @@ class ReceptionSettings:
     operator: str
     host: str = "127.0.0.1"
     port: int = 1883
-    auth: Any = None  # queue_core.broker_auth.BrokerAuth from --broker-config etc.; None: anonymous
+    auth: Any = None  # device_link.broker_auth.BrokerAuth from --broker-config etc.; None: anonymous
     fullscreen: bool = False
 
 
@@ -56,7 +56,7 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
             self.sent: list[dict] = []
             self.link = None
             if connect:
-                from queue_core.client import Link
+                from device_link.link import Link
 
                 t = self.topics
                 self.link = Link(settings.site, settings.host, settings.port, lambda line: log.info("%s", line),

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from queue_core import protocol as p
-from queue_core.site import Site
+import queue_protocol as p
+from queue_rules.site import Site
 from ui_common.languages import LANGUAGES
 
 log = logging.getLogger("arkaden.reception")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from queue_core import protocol as p
-from queue_core.site import Site
+import queue_protocol as p
+from queue_rules.site import Site
 from ui_common import drive
 
 
@@ -61,7 +61,7 @@ def tour_all(site_path: str, display_id: str, out: Path) -> int:
     """One child process per orientation (Kivy's window size is fixed per process)."""
     rc = 0
     for orientation in ("landscape", "portrait"):
-        cmd = [sys.executable, "-m", "queue_core.cli", "display", "--site", site_path, "--display", display_id,
+        cmd = [sys.executable, "-m", "arkaden_cli", "display", "--site", site_path, "--display", display_id,
                "--tour", str(out), "--orientation", orientation]
         rc = rc or subprocess.run(cmd, check=False).returncode
     return rc

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from queue_core import protocol as p
-from queue_core.site import Site
+import queue_protocol as p
+from queue_rules.site import Site
 
 from .board_model import BoardModel, BoardSettings
 from .layout import LAYOUTS
@@ -28,7 +28,7 @@ class DisplaySettings:
     display_id: str
     host: str = "127.0.0.1"
     port: int = 1883
-    auth: Any = None  # queue_core.broker_auth.BrokerAuth from --broker-config etc.; None: anonymous
+    auth: Any = None  # device_link.broker_auth.BrokerAuth from --broker-config etc.; None: anonymous
     orientation: str = "landscape"
     fullscreen: bool = True
     highlight_seconds: float = 10.0
@@ -87,7 +87,7 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
             Window.bind(on_flip=self._flipped)
             self.link = None
             if connect:
-                from queue_core.client import Link
+                from device_link.link import Link
 
                 self.link = Link(settings.site, settings.host, settings.port, lambda line: log.info("%s", line),
                                  auth=settings.auth,

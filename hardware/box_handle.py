@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from queue_core import protocol as p
-from queue_core.site import ButtonBox
+import queue_protocol as p
+from queue_rules.site import ButtonBox
 
 from . import box_protocol as bp
 
@@ -30,7 +30,7 @@ ERROR_TEXT = {"no_current_ticket": "NO CLIENT", "wrong_state": "NOT NOW", "busy"
 
 
 class CoreLink(Protocol):
-    """What a box needs from its MQTT link (``queue_core.client.Link`` is one)."""
+    """What a box needs from its MQTT link (``device_link.link.Link`` is one)."""
 
     connected: threading.Event
 

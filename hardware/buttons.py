@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from queue_core import protocol as p
-from queue_core.broker_auth import BrokerAuth
-from queue_core.site import ButtonBox, Site
+import queue_protocol as p
+from device_link.broker_auth import BrokerAuth
+from queue_rules.site import ButtonBox, Site
 
 from . import box_protocol as bp
 from .box_handle import BoxHandle, CoreLink
@@ -135,7 +135,7 @@ class ButtonBridge:
                    on_public: Callable[[str, dict], None] | None = None,
                    on_connected: Callable[[], None] | None = None,
                    on_disconnected: Callable[[], None] | None = None) -> CoreLink:
-        from queue_core.client import Link
+        from device_link.link import Link
 
         return Link(self.site, self.host, self.port, log.info, device_id=device_id, kind=kind, version=VERSION,
                     subscriptions=subscriptions, on_public=on_public, on_connected=on_connected,
@@ -268,7 +268,7 @@ def default_device_id() -> str:
 def run(site: Site, host: str, port: int, *, patterns: list[str] | None, guard_s: float | None,
         device_id: str | None, stop: threading.Event, auth: BrokerAuth | None = None) -> None:
     """Run the bridge until ``stop`` is set (the CLI sets it on SIGTERM or Ctrl-C)."""
-    from queue_core import sd_notify
+    from device_link import sd_notify
 
     bridge = ButtonBridge(site, host, port, patterns=patterns, guard_s=guard_s, device_id=device_id, auth=auth)
     log.info("button bridge %s: %d boxes configured, looking at %s", bridge.device_id, len(bridge.boxes),

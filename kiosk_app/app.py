@@ -19,7 +19,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from hardware.scanner import ScannerSource
-from queue_core.site import Site
+from queue_rules.site import Site
 from ui_common.bridge import MainThreadQueue
 from ui_common.languages import language
 

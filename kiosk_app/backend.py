@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from queue_core.site import Site
+from queue_rules.site import Site
 
 
 @dataclass(frozen=True)

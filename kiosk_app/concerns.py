@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from queue_core.site import WEEKDAYS, Concern, Site
+from queue_rules.site import WEEKDAYS, Concern, Site
 
 Availability = Literal["open", "appointment_only", "closed"]
 

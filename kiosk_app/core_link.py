@@ -15,8 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from queue_core.client import Link
-from queue_core.site import Site
+from device_link.link import Link
+from queue_rules.site import Site
 
 from .backend import (
     Appointment,

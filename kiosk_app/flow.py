@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from queue_core.protocol.scan import classify_scan
-from queue_core.site import Site
+from queue_protocol.scan import classify_scan
+from queue_rules.site import Site
 
 from . import concerns as tiles_mod
 from . import texts as T

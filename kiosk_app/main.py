@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from queue_core import broker_auth
-from queue_core.site import Kiosk, Site, SiteConfigError, load_site
+from device_link import broker_auth
+from queue_rules.site import Kiosk, Site, SiteConfigError, load_site
 from ui_common.kivy_env import WindowSettings
 
 from .flow import Timeouts
@@ -29,7 +29,7 @@ class KioskSettings:
     kiosk: Kiosk
     host: str
     port: int
-    auth: Any                     # queue_core.broker_auth.BrokerAuth, or None: anonymous (dev broker)
+    auth: Any                     # device_link.broker_auth.BrokerAuth, or None: anonymous (dev broker)
     data_dir: Path
     window: WindowSettings
     timeouts: Timeouts
@@ -124,7 +124,7 @@ def open_scanner(settings: KioskSettings) -> Any:
 
 def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = None) -> Any:
     """The real parts: the link to the broker, the outbox, the backend, the printer and the scanner."""
-    from queue_core.client import Link
+    from device_link.link import Link
 
     from .app import KioskParts
     from .core_link import CoreBackend
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     parser.add_argument("--log-level", default=None)
     args = parser.parse_args(argv)
-    from queue_core import logs
+    from device_link import logs
 
     logs.setup(args.log_level)
     return run(args)

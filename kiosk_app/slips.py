@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from queue_core.site import Room, Site
+from queue_rules.site import Room, Site
 
 from .backend import Ticket
 from .concerns import concern_title, service_title

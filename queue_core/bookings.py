@@ -6,7 +6,8 @@ import csv
 from datetime import datetime
 from pathlib import Path
 
-from .site import Site
+from queue_rules.site import Site
+
 from .store import Booking
 
 CSV_FIELDS = ("code", "service", "slot", "minutes", "language", "party_size")

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TypeVar
 
-from . import engine, views
-from . import events as ev
-from . import protocol as p
-from .engine import Rejected
+import queue_protocol as p
+from queue_rules import engine, views
+from queue_rules import events as ev
+from queue_rules.engine import Rejected
+from queue_rules.site import Site
+from queue_rules.state import QueueState, Ticket, evolve, local_day
+
 from .ratelimit import FailureLimiter
-from .site import Site
-from .state import QueueState, Ticket, evolve, local_day
 from .store import Store
 
 log = logging.getLogger("arkaden.core")

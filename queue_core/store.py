@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from . import events as ev
+from queue_rules import events as ev
 
 log = logging.getLogger("arkaden.store")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from queue_core.broker import BrokerUnavailable, MosquittoBroker, free_port
+from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, free_port
 from ui_common.xvfb import Xvfb, XvfbError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from queue_core import engine
-from queue_core import events as ev
-from queue_core.site import Site, load_site
-from queue_core.state import QueueState, evolve
+from queue_rules import engine
+from queue_rules import events as ev
+from queue_rules.site import Site, load_site
+from queue_rules.state import QueueState, evolve
 
 MINI = Path(__file__).parent / "sites" / "mini.toml"
 # 09:00 in Aachen on a winter Tuesday.

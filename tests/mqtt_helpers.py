@@ -11,8 +11,8 @@ from collections import defaultdict
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from queue_core import protocol as p
-from queue_core.core_runner import make_client
+import queue_protocol as p
+from device_link.mqtt_client import make_client
 
 
 class Device:

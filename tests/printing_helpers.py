@@ -10,8 +10,8 @@ from PIL import Image
 
 from kiosk_app.printing.port import PrinterStatus, PrintOutcome, Slip
 from kiosk_app.printing.sample import sample_slip
-from queue_core.protocol.scan import classify_scan
-from queue_core.site import Site, load_site
+from queue_protocol.scan import classify_scan
+from queue_rules.site import Site, load_site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _site: list[Site] = []

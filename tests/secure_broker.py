@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_core.broker import BrokerUnavailable, find_mosquitto, free_port, stop_process
-from queue_core.provisioning.files import render_broker_conf
+from arkaden_cli.dev_broker import BrokerUnavailable, find_mosquitto, free_port, stop_process
+from provisioning.files import render_broker_conf
 
 HOST = "127.0.0.1"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
-from queue_core.broker_auth import BrokerAuth, load_broker_config
-from queue_core.core_runner import connect_properties, make_client
-from queue_core.provisioning.provision import Options, provision
-from queue_core.site import Site, parse_site
+from device_link.broker_auth import BrokerAuth, load_broker_config
+from queue_core.runner import connect_properties, make_client
+from provisioning.provision import Options, provision
+from queue_rules.site import Site, parse_site
 
 from .engine_helpers import MINI
 

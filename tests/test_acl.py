@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from queue_core import acl
-from queue_core.broker_auth import BrokerConfigError, add_arguments, from_args, load_broker_config
-from queue_core.protocol.topics import SPECS
+from provisioning import acl
+from device_link.broker_auth import BrokerConfigError, add_arguments, from_args, load_broker_config
+from queue_protocol.topics import SPECS
 
 from .engine_helpers import mini_site
 from .security_helpers import BRIDGES, security_site
@@ -64,7 +64,7 @@ def test_rendered_acl_has_no_patterns_and_nothing_for_anonymous_clients() -> Non
 
 
 def test_a_kiosk_may_publish_its_own_printers_presence_only() -> None:
-    from queue_core.site import load_site
+    from queue_rules.site import load_site
 
     site = load_site(Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml")
     kiosk = next(a for a in acl.accounts(site) if a.user == "kiosk-eingang")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queue_core import bench
+from arkaden_cli.bench import suite as bench
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ def test_quick_bench_reports_every_figure() -> None:
 
 @pytest.mark.timeout(120)
 def test_printing_bench_reports_render_and_first_byte() -> None:
-    from kiosk_app.printing import bench as printing_bench
+    from arkaden_cli.bench import printing as printing_bench
 
     result = printing_bench.run(quick=True)
     for key in ("slip_render_ms", "slip_first_byte_ms"):

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def arkaden(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "queue_core.cli", *args], capture_output=True, text=True, cwd=REPO)
+    return subprocess.run([sys.executable, "-m", "arkaden_cli", *args], capture_output=True, text=True, cwd=REPO)
 
 
 def test_add_and_import_bookings(db_url: str, tmp_path: Path) -> None:

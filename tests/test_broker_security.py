@@ -1,7 +1,7 @@
 """Integration: the generated broker config, passwords, certificates and ACL in a real Mosquitto 2.0.
 
 Every role publishes and subscribes on every topic family; the broker's MQTT v5 reason codes and what
-actually arrives must match the intended matrix written out below (not derived from queue_core.acl).
+actually arrives must match the intended matrix written out below (not derived from provisioning.acl).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
-from queue_core.broker_auth import BrokerAuth
-from queue_core.protocol.topics import ROOT, SPECS
-from queue_core.provisioning import pki
-from queue_core.provisioning.provision import Options, provision
+from device_link.broker_auth import BrokerAuth
+from queue_protocol.topics import ROOT, SPECS
+from provisioning import pki
+from provisioning.provision import Options, provision
 
 from .secure_broker import HOST, SecureBroker
 from .security_helpers import BRIDGES, Recorder, bundle_auth, password_of, provisioned
@@ -320,14 +320,14 @@ def test_core_command_logs_in_with_its_bundle_and_serves_a_kiosk_over_tls(tmp_pa
     import subprocess
     import sys
 
-    from queue_core.client import Link
+    from device_link.link import Link
 
     site, out = provisioned(tmp_path)
     broker = SecureBroker(out, tmp_path / "broker")
     broker.start()
     log = (tmp_path / "core.log").open("wb")
     core = subprocess.Popen(
-        [sys.executable, "-m", "queue_core.cli", "core", "--site", str(tmp_path / "site.toml"), "--always-open",
+        [sys.executable, "-m", "arkaden_cli", "core", "--site", str(tmp_path / "site.toml"), "--always-open",
          "--broker-config", str(out / "devices" / "core" / "device.toml"), "--port", str(broker.local_port),
          "--db-url", f"sqlite:///{tmp_path / 'core.db'}"], stdout=subprocess.DEVNULL, stderr=log)
     kiosk = Link(site, "localhost", broker.tls_port, lambda _line: None, device_id="kiosk-1", kind="kiosk",

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_core.broker import MosquittoBroker
-from queue_core.core_runner import CoreRunner
+from arkaden_cli.dev_broker import MosquittoBroker
+from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
 from queue_core.store import Store
 
@@ -132,7 +132,7 @@ def test_garbage_leaves_the_core_running(core: CoreRunner, fresh_broker: Mosquit
 
 def test_core_command_line_runs_and_stops_cleanly(fresh_broker: MosquittoBroker, tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "queue_core.cli", "core", "--site", str(MINI), "--port", str(fresh_broker.port),
+        [sys.executable, "-m", "arkaden_cli", "core", "--site", str(MINI), "--port", str(fresh_broker.port),
          "--db-url", f"sqlite:///{tmp_path / 'cli.db'}", "--always-open"],
         cwd=REPO, stderr=subprocess.PIPE, text=True)
     kiosk = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from queue_core import simulate, watch
-from queue_core.broker import MosquittoBroker
-from queue_core.core_runner import CoreRunner
+from arkaden_cli import simulate, watch
+from arkaden_cli.dev_broker import MosquittoBroker
+from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
-from queue_core.site import load_site
+from queue_rules.site import load_site
 from queue_core.store import Store
 
 from .mqtt_helpers import Device
@@ -48,7 +48,7 @@ def _assert_public(lines: list[str], secrets: tuple[str, ...] = ()) -> None:
 def test_demo_runs_a_morning_and_stops_cleanly(tmp_path: Path) -> None:
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "queue_core.cli", "demo", "--site", str(SITE), "--seconds", "8", "--speed", "600",
+        [sys.executable, "-m", "arkaden_cli", "demo", "--site", str(SITE), "--seconds", "8", "--speed", "600",
          "--db-url", f"sqlite:///{tmp_path / 'd.db'}"],
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )
@@ -121,8 +121,8 @@ def test_watch_prints_only_public_information(broker: MosquittoBroker, tmp_path:
 def test_demo_without_mosquitto_says_so(tmp_path: Path) -> None:
     env = {"PATH": str(tmp_path), "HOME": str(tmp_path)}
     code = (
-        "import sys, queue_core.broker as b; b.SBIN_DIRS = (); "
-        "from queue_core import demo; sys.exit(demo.run(site_path=sys.argv[1], seconds=1, db_url=None, speed=60))"
+        "import sys, arkaden_cli.dev_broker as b; b.SBIN_DIRS = (); "
+        "from arkaden_cli import demo; sys.exit(demo.run(site_path=sys.argv[1], seconds=1, db_url=None, speed=60))"
     )
     proc = subprocess.run([sys.executable, "-c", code, str(SITE)], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=30)

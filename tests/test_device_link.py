@@ -10,9 +10,9 @@ import textwrap
 import threading
 from pathlib import Path
 
-from queue_core.broker import MosquittoBroker
-from queue_core.client import Link
-from queue_core.core_runner import make_client
+from arkaden_cli.dev_broker import MosquittoBroker
+from device_link.link import Link
+from device_link.mqtt_client import make_client
 
 from .engine_helpers import mini_site
 
@@ -67,7 +67,7 @@ def test_a_killed_device_is_marked_offline_by_its_last_will(fresh_broker: Mosqui
     watcher = PresenceWatcher(fresh_broker)
     script = textwrap.dedent(f"""
         import time
-        from queue_core.client import Link
+        from device_link.link import Link
         from tests.engine_helpers import mini_site
         link = Link(mini_site(), {fresh_broker.host!r}, {fresh_broker.port}, print, device_id="display-1",
                     kind="display")

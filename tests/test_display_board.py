@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from display_app.board_model import BoardModel, BoardSettings
-from queue_core import protocol as p
-from queue_core.site import parse_site
+import queue_protocol as p
+from queue_rules.site import parse_site
 
 from .engine_helpers import MINI
 

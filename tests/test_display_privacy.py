@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from queue_core import simulate
-from queue_core.broker_auth import BrokerAuth
-from queue_core.client import Link
-from queue_core.core_runner import CoreRunner
-from queue_core.population import TRANSFERS
-from queue_core.protocol.topics import ROOT
-from queue_core.provisioning.provision import Options, provision
+from arkaden_cli import simulate
+from device_link.broker_auth import BrokerAuth
+from device_link.link import Link
+from queue_core.runner import CoreRunner
+from arkaden_cli.population import TRANSFERS
+from queue_protocol.topics import ROOT
+from provisioning.provision import Options, provision
 from queue_core.service import QueueService, utcnow
-from queue_core.site import Site, load_site
+from queue_rules.site import Site, load_site
 from queue_core.store import Booking, Store
 
 from .secure_broker import HOST, SecureBroker

@@ -17,7 +17,7 @@ def test_display_tour_renders_both_orientations(xserver: XServer, artifacts_dir:
     out = artifacts_dir / "display" / "tour"
     for old in out.glob("*.png"):
         old.unlink()
-    proc = subprocess.run(check=False, args=[sys.executable, "-m", "queue_core.cli", "display", "--site",
+    proc = subprocess.run(check=False, args=[sys.executable, "-m", "arkaden_cli", "display", "--site",
                            str(REPO / "sites" / "kia-aachen-arkaden.toml"), "--display", "anzeige-eg", "--tour",
                            str(out)], cwd=REPO, env=xserver.env(), capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from queue_core import engine
-from queue_core import events as ev
-from queue_core.engine import Rejected
-from queue_core.state import CounterStatus, TicketStatus
+from queue_rules import engine
+from queue_rules import events as ev
+from queue_rules.engine import Rejected
+from queue_rules.state import CounterStatus, TicketStatus
 
 from .engine_helpers import MINI, Driver
 
@@ -249,7 +249,7 @@ def test_offline_ticket_keeps_its_number_and_arrival_time_and_does_not_move_the_
 
 
 def test_offline_number_must_come_from_the_sending_kiosks_own_block() -> None:
-    from queue_core.site import parse_site
+    from queue_rules.site import parse_site
 
     two_kiosks = MINI.read_text().replace(
         "[[displays]]", '[[kiosks]]\nid = "kiosk-2"\noffline_numbers = [950, 999]\n\n[[displays]]')
@@ -291,7 +291,7 @@ def test_plausible_offline_issue_time_keeps_the_clients_place() -> None:
 
 
 def test_day_statistics_are_rebuilt_from_the_log_alone() -> None:
-    from queue_core.stats import day_stats
+    from queue_rules.stats import day_stats
 
     d = Driver()
     a = d.check_in("aufenthalt")

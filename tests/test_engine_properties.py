@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from queue_core import engine
-from queue_core import events as ev
-from queue_core.engine import Rejected
-from queue_core.state import ACTIVE, TicketStatus
+from queue_rules import engine
+from queue_rules import events as ev
+from queue_rules.engine import Rejected
+from queue_rules.state import ACTIVE, TicketStatus
 
 from .engine_helpers import Driver
 

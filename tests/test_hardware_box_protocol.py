@@ -12,8 +12,8 @@ import pytest
 
 from hardware import box_protocol as bp
 from hardware.box_handle import BoxHandle, FakeCoreLink, render
-from queue_core import protocol as p
-from queue_core.site import ButtonBox
+import queue_protocol as p
+from queue_rules.site import ButtonBox
 
 
 def _firmware_module():  # type: ignore[no-untyped-def]

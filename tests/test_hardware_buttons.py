@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from hardware.buttons import ButtonBridge
-from queue_core.broker import MosquittoBroker
-from queue_core.core_runner import CoreRunner, make_client
+from arkaden_cli.dev_broker import MosquittoBroker
+from queue_core.runner import CoreRunner, make_client
 from queue_core.service import QueueService
-from queue_core.site import Site, load_site
+from queue_rules.site import Site, load_site
 from queue_core.store import Store
 
 from .engine_helpers import MINI
@@ -381,7 +381,7 @@ def test_buttons_the_bridge_command_line_runs(tmp_path: Path, fresh_broker: Mosq
     site = _write_site(tmp_path, devdir / "usb-desk-jc1-if00")
     desk = PtyDevice(devdir / "usb-desk-jc1-if00")
     repo = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "-m", "queue_core.cli", "buttons", "--site", str(site),
+    proc = subprocess.Popen([sys.executable, "-m", "arkaden_cli", "buttons", "--site", str(site),
                              "--port", str(fresh_broker.port), "--ports", str(devdir / "none-*")],
                             cwd=repo, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             env={**os.environ, "PYTHONPATH": str(repo)})

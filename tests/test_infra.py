@@ -10,8 +10,8 @@ import paho.mqtt.client as mqtt
 import pytest
 import sqlalchemy
 
-from queue_core import broker as broker_mod
-from queue_core.broker import BrokerUnavailable, MosquittoBroker
+from arkaden_cli import dev_broker as broker_mod
+from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker
 
 pytestmark = pytest.mark.integration
 

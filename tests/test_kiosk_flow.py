@@ -13,7 +13,7 @@ from kiosk_app.backend import Appointment, FakeBackend, TicketInfo
 from kiosk_app.flow import KioskFlow
 from kiosk_app.printing.fake import FakeTicketPrinter
 from kiosk_app.printing.port import PrinterStatus
-from queue_core.site import load_site
+from queue_rules.site import load_site
 
 from .engine_helpers import MINI
 

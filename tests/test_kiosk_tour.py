@@ -18,7 +18,7 @@ LANGS = ("de", "en", "ar", "fa", "ps", "uk", "ru", "tr", "kmr", "ro", "fr", "ti"
 
 def test_kiosk_tour_renders_every_screen_in_every_language(xserver: XServer, artifacts_dir: Path) -> None:
     out = artifacts_dir / "kiosk-tour"
-    proc = subprocess.run([sys.executable, "-m", "queue_core.cli", "kiosk", "--site",
+    proc = subprocess.run([sys.executable, "-m", "arkaden_cli", "kiosk", "--site",
                            str(REPO / "sites" / "kia-aachen-arkaden.toml"), "--tour", str(out)],
                           cwd=REPO, env=xserver.env(), capture_output=True, text=True, timeout=240,
                           check=False)

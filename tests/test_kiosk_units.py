@@ -19,7 +19,7 @@ from kiosk_app.palette import MIN_CONTRAST, PALETTE, contrast_ratio, hex_rgb
 from kiosk_app.printing.port import PrinterStatus
 from kiosk_app.slips import slip_for
 from kiosk_app.status import DeviceStatus
-from queue_core.site import load_site
+from queue_rules.site import load_site
 from ui_common.languages import LANGUAGES, language
 
 REPO = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_core import protocol as p
-from queue_core.protocol import docs
+import queue_protocol as p
+from queue_protocol import docs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,17 +80,19 @@ def test_parse_payload_names_the_problem() -> None:
 def test_cli_check_mode_detects_a_stale_document(tmp_path: Path) -> None:
     stale = tmp_path / "protocol.md"
     stale.write_text("# old\n")
-    run = subprocess.run([sys.executable, "-m", "queue_core.cli", "protocol-docs", "--check", "--out", str(stale)],
+    run = subprocess.run([sys.executable, "-m", "arkaden_cli", "protocol-docs", "--check", "--out", str(stale)],
                          capture_output=True, text=True)
     assert run.returncode == 1 and "stale" in run.stderr
 
 
 def test_core_package_never_imports_ui_or_hardware_libraries() -> None:
     code = (
-        "import sys, pkgutil, importlib, queue_core\n"
-        "for m in pkgutil.walk_packages(queue_core.__path__, 'queue_core.'):\n"
-        "    if m.name.startswith('queue_core.migrations.'): continue  # alembic scripts, run by alembic\n"
-        "    importlib.import_module(m.name)\n"
+        "import sys, pkgutil, importlib\n"
+        "for top in ('queue_rules', 'queue_protocol', 'device_link', 'queue_core'):\n"
+        "    pkg = importlib.import_module(top)\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, top + '.'):\n"
+        "        if m.name.startswith('queue_core.migrations.'): continue  # alembic scripts, run by alembic\n"
+        "        importlib.import_module(m.name)\n"
         "bad = sorted(n for n in sys.modules if n.split('.')[0] in ('kivy', 'serial', 'escpos'))\n"
         "print(','.join(bad))\n"
     )
@@ -103,7 +105,7 @@ def test_every_error_code_the_core_uses_is_documented() -> None:
     import re
 
     used: set[str] = set()
-    for path in (REPO / "queue_core").rglob("*.py"):
+    for path in [*(REPO / "queue_core").rglob("*.py"), *(REPO / "queue_rules").rglob("*.py")]:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r'(?:Rejected|ProtocolError)\(\s*"([a-z_]+)"', text))
         used |= set(re.findall(r'_refuse\([^"\n]*"([a-z_]+)"', text))

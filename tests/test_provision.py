@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from queue_core.broker_auth import load_broker_config
-from queue_core.provisioning import passwords
+from device_link.broker_auth import load_broker_config
+from provisioning import passwords
 
 from .engine_helpers import MINI
 
@@ -24,7 +24,7 @@ DEVICE_SECRETS = ("password", "client.key")
 
 
 def _provision(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "queue_core.cli", "provision", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "arkaden_cli", "provision", *args], capture_output=True,
                           text=True, timeout=120, check=False)
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from display_app.reception_model import ReceptionModel
-from queue_core.site import parse_site
+from queue_rules.site import parse_site
 
 from .engine_helpers import MINI
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from queue_core.broker import MosquittoBroker
-from queue_core.client import Link
-from queue_core.core_runner import CoreRunner
+from arkaden_cli.dev_broker import MosquittoBroker
+from device_link.link import Link
+from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
 from queue_core.store import Store
 

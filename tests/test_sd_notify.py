@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_core import sd_notify
-from queue_core.broker import MosquittoBroker
+from device_link import sd_notify
+from arkaden_cli.dev_broker import MosquittoBroker
 
 from .engine_helpers import MINI
 
@@ -115,7 +115,7 @@ def test_core_process_tells_systemd_it_is_ready_alive_and_stopping(
     env = dict(os.environ, WATCHDOG_USEC="1000000")  # WATCHDOG_PID unset: systemd sets it only for forks
     log = (tmp_path / "core.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "queue_core.cli", "core", "--site", str(MINI), "--host", fresh_broker.host,
+        [sys.executable, "-m", "arkaden_cli", "core", "--site", str(MINI), "--host", fresh_broker.host,
          "--port", str(fresh_broker.port), "--db-url", f"sqlite:///{tmp_path / 'core.db'}"],
         env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:

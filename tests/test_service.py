@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from queue_core import protocol as p
-from queue_core.protocol.scan import classify_scan, ticket_qr
+import queue_protocol as p
+from queue_protocol.scan import classify_scan, ticket_qr
 from queue_core.service import Incoming, QueueService
 from queue_core.store import Booking, Store
 
@@ -302,7 +302,7 @@ def test_scanned_lines_are_told_apart(line: str, expected: tuple[str, str] | Non
 
 
 def _two_kiosk_site():  # type: ignore[no-untyped-def]
-    from queue_core.site import parse_site
+    from queue_rules.site import parse_site
 
     from .engine_helpers import MINI
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from queue_core.site import SiteConfigError, load_site
+from queue_rules.site import SiteConfigError, load_site
 
 REPO = Path(__file__).resolve().parents[1]
 KIA = REPO / "sites" / "kia-aachen-arkaden.toml"

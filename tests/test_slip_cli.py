@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from kiosk_app.printing.simulator import TcpPrinterSimulator
-from queue_core.cli import main
+from arkaden_cli.main import main
 from tests.printing_helpers import REPO_ROOT, scanned_tokens
 
 SITE = str(REPO_ROOT / "sites" / "kia-aachen-arkaden.toml")

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from queue_core import events as ev
+from queue_rules import events as ev
 from queue_core.store import Store, default_db_url, metadata
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from queue_core.cli import build_parser
+from arkaden_cli.main import build_parser
 
-UNITS = Path(__file__).resolve().parents[1] / "systemd"
+UNITS = Path(__file__).resolve().parents[1] / "provisioning" / "data" / "systemd"
 INSTALLED = "/opt/arkaden/venv/bin/arkaden"
 # unit → (subcommand, the device groups it needs, runs a screen without a desktop)
 EXPECTED = {

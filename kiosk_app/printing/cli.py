@@ -1,4 +1,4 @@
-"""`arkaden ticket ...` (arguments defined in queue_core/cli.py): sample slip to PNG, test print, printer simulator."""
+"""`arkaden ticket ...` (arguments defined in arkaden_cli/devices.py): sample slip to PNG, test print, printer simulator."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from queue_core.site import SiteConfigError, load_site
+from queue_rules.site import SiteConfigError, load_site
 
 
 def _sample(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -6,8 +6,8 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from queue_core.engine import format_number
-from queue_core.site import Site
+from queue_rules.engine import format_number
+from queue_rules.site import Site
 
 from .port import Slip
 

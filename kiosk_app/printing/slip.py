@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import qrcode
 from PIL import Image, ImageDraw
 
-from queue_core.protocol.scan import ticket_qr
+from queue_protocol.scan import ticket_qr
 from ui_common.fonts import font_for
 
 from .port import Slip

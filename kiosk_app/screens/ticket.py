@@ -6,7 +6,7 @@ from typing import Any
 
 from kivy.properties import BooleanProperty
 
-from queue_core.protocol.scan import ticket_qr
+from queue_protocol.scan import ticket_qr
 
 from ..slips import directions
 from . import KioskScreen

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-HERE = Path(__file__).resolve().parent
-
 
 def config() -> Config:
+    """Alembic's configuration, pointing at this package's scripts (package data, read in place)."""
+    here = resources.files(__name__)
+    if not isinstance(here, Path):  # Alembic reads its scripts from a directory
+        raise RuntimeError("the migrations are not a directory on disk: install arkaden unzipped")
     cfg = Config()
-    cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("script_location", str(here))
     return cfg
 
 

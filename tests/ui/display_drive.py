@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from display_app.wall_app import DisplaySettings, make_app, prepare_kivy
-from queue_core import protocol as p
-from queue_core.site import load_site
+import queue_protocol as p
+from queue_rules.site import load_site
 
 
 async def _wait_file(path: Path, timeout: float = 60) -> None:
@@ -82,7 +82,7 @@ def _call(site, i: int, now: datetime):  # type: ignore[no-untyped-def]
 
 
 def memory_script(out: Path, host: str, port: int, site, calls: int):  # type: ignore[no-untyped-def]
-    from queue_core.core_runner import make_client
+    from device_link.mqtt_client import make_client
     from ui_common import drive
 
     topics = p.Topics(site.site.id)

@@ -35,7 +35,7 @@ def main() -> None:
     from kiosk_app.printing.fake import FakeTicketPrinter
     from kiosk_app.printing.port import PrinterStatus
     from kiosk_app.widgets import LangButton, Tile
-    from queue_core.client import Link
+    from device_link.link import Link
     from ui_common import drive
 
     printer, scanner = FakeTicketPrinter(), FakeScannerSource()

@@ -1,0 +1,25 @@
+"""`arkaden bench`: the core's figures, then the slip printer's, the wall display's and the kiosk's."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from . import core, display, kiosk, printing
+
+
+def run(quick: bool = False) -> dict[str, object]:
+    """Every figure of the benchmark; each part starts and stops what it needs (broker, core, Xvfb, apps)."""
+    core_figures = core.measure(quick=quick)
+    # the apps' figures: each runs a real app process under its own Xvfb (Kivy only in the children)
+    display_figures = display.run(quick=quick)
+    kiosk_figures = kiosk.measure(quick=quick)
+    return {
+        **display_figures,
+        **kiosk_figures,
+        **core_figures,
+        **printing.run(quick=quick),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "targets": {**core.TARGETS, **display.TARGETS, **kiosk.TARGETS},
+        "quick": quick,
+    }

@@ -1,0 +1,58 @@
+"""What the sub-commands share: the site file, the store, the broker login and the demo clock, each or a clear exit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from datetime import time as daytime
+from typing import TYPE_CHECKING
+
+from device_link.broker_auth import BrokerSettings, add_arguments, settings_or_exit
+from queue_rules.site import Site, SiteConfigError, load_site
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by the commands that use it
+    from queue_core.store import Store
+
+
+def site_or_exit(path: str) -> Site:
+    """The site file, or its problems on stderr and exit status 2."""
+    try:
+        return load_site(path)
+    except SiteConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def store_from(args: argparse.Namespace) -> Store:
+    """The database named by --db-url (or $ARKADEN_DB_URL, or the default), migrated to the newest schema."""
+    from queue_core.store import Store, default_db_url
+
+    store = Store(args.db_url or default_db_url())
+    store.migrate()
+    return store
+
+
+def broker_from(args: argparse.Namespace) -> BrokerSettings:
+    """Host, port and login from --host/--port/--broker-config/--broker-user/--tls-* (see device_link.broker_auth)."""
+    return settings_or_exit(args)
+
+
+def clock(site: Site, start: str | None, scale: float, now: Callable[[], datetime]) -> Callable[[], datetime]:
+    """The core's clock: ``now``, or (for demos) a day that starts at ``start`` and runs ``scale`` times faster."""
+    if start is None and scale == 1:
+        return now
+    first = datetime.combine(datetime.now(site.tz).date(), daytime.fromisoformat(start), site.tz) if start else now()
+    t0 = time.monotonic()
+    return lambda: first + timedelta(seconds=(time.monotonic() - t0) * scale)
+
+
+def with_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db-url", default=None,
+                        help="SQLAlchemy URL (default: $ARKADEN_DB_URL or SQLite in ~/.local/share/arkaden)")
+
+
+def with_broker(parser: argparse.ArgumentParser) -> None:
+    add_arguments(parser)  # --host, --port and the login options

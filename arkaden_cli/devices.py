@@ -1,0 +1,133 @@
+"""`arkaden ticket|buttons|display|reception|kiosk`: the device apps' commands.
+
+Each command imports its app (escpos, pyserial, Kivy) inside its function, so `arkaden core` never loads them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from .common import broker_from, site_or_exit, with_broker
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    """`arkaden ticket ...`: kiosk_app is imported only here, so escpos and Pillow stay out of the core."""
+    from kiosk_app.printing import cli as ticket_cli
+
+    return int(getattr(ticket_cli, args.ticket_cmd)(args) or 0)
+
+
+def _add_ticket_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    what = sub.add_parser("ticket", help="ticket slips: preview, test print, printer simulator").add_subparsers(
+        dest="what", required=True)
+
+    def sample_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", default="de", help="the client's language (de en ar fa ps uk ru tr kmr ro fr ti)")
+        p.add_argument("--width", type=int, choices=(576, 384), default=576, help="dots: 576 = 80 mm, 384 = 58 mm")
+        p.add_argument("--site", default="sites/kia-aachen-arkaden.toml", help="site file for the sample content")
+        p.add_argument("--wait", type=int, default=25, help="estimated waiting time in minutes")
+
+    p = what.add_parser("preview", help="render a sample slip to a PNG file")
+    sample_args(p)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.set_defaults(func=cmd_ticket, ticket_cmd="preview")
+    p = what.add_parser("print", help="print a sample slip through a printer URL")
+    sample_args(p)
+    p.add_argument("--printer", required=True, help="usb://VID:PID, serial:///dev/ttyUSB0, tcp://HOST:9100, ...")
+    p.set_defaults(func=cmd_ticket, ticket_cmd="print_sample")
+    p = what.add_parser("printer-sim", help="a simulated ESC/POS printer on TCP that saves what it prints as PNG")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9100)
+    p.add_argument("--out", default="artifacts/printer-sim")
+    p.set_defaults(func=cmd_ticket, ticket_cmd="simulate")
+
+def cmd_buttons(args: argparse.Namespace) -> int:
+    """Call-button boxes on USB serial → counter commands (hardware/buttons.py)."""
+    from hardware import buttons
+
+    site = site_or_exit(args.site)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    broker = broker_from(args)
+    buttons.run(site, broker.host, broker.port, patterns=args.ports, guard_s=args.guard_seconds,
+                # the ACL knows the bridge by its broker user: its presence id must be that name
+                device_id=args.device_id or broker.device_id or (broker.auth.username if broker.auth else None),
+                stop=stop, auth=broker.auth)
+    return 0
+
+
+# --- wall displays and reception (display_app; Kivy is imported only inside these commands) ----------
+
+
+def cmd_display(args: argparse.Namespace) -> int:
+    from display_app.main import run_display
+
+    return run_display(args, site_or_exit(args.site))
+
+
+def cmd_reception(args: argparse.Namespace) -> int:
+    from display_app.main import run_reception
+
+    return run_reception(args, site_or_exit(args.site))
+
+
+def _display_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("display", help="run a wall display (Kivy), or render its screens with --tour")
+    p.add_argument("--site", required=True)
+    p.add_argument("--display", default=None,
+                   help="the display's id in the site file (default: the device id of --broker-config)")
+    p.add_argument("--orientation", choices=["landscape", "portrait"], default=None,
+                   help="override the site file's orientation")
+    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (development)")
+    p.add_argument("--highlight-seconds", type=float, default=10.0, help="how long a new call blinks")
+    p.add_argument("--hint-seconds", type=float, default=6.0, help="how long the hint stays in one language")
+    p.add_argument("--sound", choices=["auto", "off", "fake"], default="auto",
+                   help="gong through sox/aplay (auto), none, or recorded only (fake, for tests)")
+    p.add_argument("--announce", default="", help="languages spoken after the gong (espeak-ng), e.g. de,en")
+    p.add_argument("--tour", default=None, metavar="DIR", help="render a busy board to PNG in DIR and exit")
+    p.add_argument("--probe", default=None, help=argparse.SUPPRESS)  # state file for tests and the benchmark
+    p.add_argument("--debug", action="store_true", help="Kivy's log on the console")
+    with_broker(p)
+    p.set_defaults(func=cmd_display)
+
+    p = sub.add_parser("reception", help="run the reception monitor (Kivy)")
+    p.add_argument("--site", required=True)
+    p.add_argument("--desk", default=None, help="the reception desk's id (default: the first in the site file)")
+    p.add_argument("--operator", default=None, help="who acts, recorded in the event log (default: the desk id)")
+    p.add_argument("--windowed", action="store_true")
+    p.add_argument("--debug", action="store_true")
+    with_broker(p)
+    p.set_defaults(func=cmd_reception)
+
+
+def cmd_kiosk(args: argparse.Namespace) -> int:
+    from kiosk_app.main import (
+        main as kiosk_main,  # Kivy and the kiosk's extras only for this command
+    )
+
+    return kiosk_main(args.kiosk_args)
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    _add_ticket_parsers(sub)
+
+    p = sub.add_parser("buttons", help="bridge call-button boxes on USB serial to their counters")
+    p.add_argument("--site", required=True)
+    p.add_argument("--ports", action="append", default=None, metavar="GLOB",
+                   help="where to look for boxes besides the ports in the site file (repeatable; "
+                        "default /dev/arkaden-box-*)")
+    p.add_argument("--guard-seconds", type=float, default=None,
+                   help="a second NEXT of one box within this time is ignored (default: the site's "
+                        "policy.double_press_seconds)")
+    p.add_argument("--device-id", default=None, help="the bridge's presence id (default buttons-<hostname>)")
+    with_broker(p)
+    p.set_defaults(func=cmd_buttons)
+
+    _display_parsers(sub)
+
+    # the kiosk parses its own options (kiosk_app.main): `arkaden kiosk --help` lists them
+    p = sub.add_parser("kiosk", add_help=False, help="the touchscreen check-in kiosk (--site FILE --kiosk ID)")
+    p.set_defaults(func=cmd_kiosk, kiosk_args=[])

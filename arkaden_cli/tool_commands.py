@@ -1,0 +1,102 @@
+"""`arkaden demo|simulate|watch|bench|dev-broker`: the tools around the centre, for trying it out and measuring it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .common import broker_from, site_or_exit, with_broker, with_db
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import suite
+
+    result = suite.run(quick=args.quick)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    return demo.run(site_path=args.site, seconds=args.seconds, db_url=args.db_url, speed=args.speed)
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from . import simulate
+
+    site = site_or_exit(args.site)
+    broker = broker_from(args)
+    simulate.run(site, broker.host, broker.port, seconds=args.seconds, speed=args.speed, auth=broker.auth)
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from . import watch
+
+    site = site_or_exit(args.site)
+    broker = broker_from(args)
+    watch.watch(site, broker.host, broker.port, seconds=args.seconds, auth=broker.auth)
+    return 0
+
+
+def cmd_dev_broker(args: argparse.Namespace) -> int:
+    """The development broker (anonymous, loopback only) from the shipped config, until Ctrl-C."""
+    from .dev_broker import BrokerUnavailable, MosquittoBroker
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    broker = MosquittoBroker(Path(args.dir), port=args.port)
+    try:
+        broker.start()
+    except BrokerUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"development broker on {broker.host}:{broker.port} (anonymous, loopback only); Ctrl-C stops it",
+          flush=True)
+    try:
+        while not stop.wait(0.5):
+            if not broker.running:
+                print("error: the broker stopped by itself", file=sys.stderr)
+                return 1
+    finally:
+        broker.stop()
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("bench", help="measure latencies and throughput against a private Mosquitto")
+    p.add_argument("--json", action="store_true", help="one JSON object on one line")
+    p.add_argument("--quick", action="store_true", help="fewer samples (for tests)")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("demo", help="run a private broker, the core and a simulated morning")
+    p.add_argument("--site", default="sites/kia-aachen-arkaden.toml")
+    p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: until Ctrl-C)")
+    p.add_argument("--speed", type=float, default=60, help="simulated minutes per real minute")
+    with_db(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("simulate", help="play arrivals and counsellors against a running core")
+    p.add_argument("--site", required=True)
+    p.add_argument("--seconds", type=float, default=0)
+    p.add_argument("--speed", type=float, default=60)
+    with_broker(p)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("watch", help="print the public calls and board, as a display sees them")
+    p.add_argument("--site", required=True)
+    p.add_argument("--seconds", type=float, default=0)
+    with_broker(p)
+    p.set_defaults(func=cmd_watch)
+
+    p = sub.add_parser("dev-broker", help="run the development Mosquitto (anonymous, loopback only) for trying "
+                                          "devices out")
+    p.add_argument("--port", type=int, default=1883)
+    p.add_argument("--dir", default=".dev-broker", help="where the broker keeps its config copy and log")
+    p.set_defaults(func=cmd_dev_broker)

@@ -1,0 +1,169 @@
+"""A reusable MQTT v5 device client: requests with correlation data and replies, reconnecting by itself."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+import queue_protocol as p
+from device_link.mqtt_client import make_client
+from queue_rules.site import Site
+
+if TYPE_CHECKING:
+    from device_link.broker_auth import BrokerAuth
+
+Out = Callable[[str], None]
+REPLY_TIMEOUT_S = 5.0
+
+
+class Link:
+    """One MQTT v5 client for all simulated devices: requests with correlation data, reconnects itself."""
+
+    def __init__(self, site: Site, host: str, port: int, out: Out, *, name: str = "sim",
+                 subscriptions: list[str] | None = None, on_public: Callable[[str, dict], None] | None = None,
+                 device_id: str | None = None, kind: str | None = None, version: str | None = None,
+                 on_connected: Callable[[], None] | None = None,
+                 on_disconnected: Callable[[], None] | None = None, auth: BrokerAuth | None = None):
+        """A tool's link (``name`` plus a random suffix), or, with ``device_id`` and ``kind``, a site device's.
+
+        A site device (kiosk, display, button box, reception desk) gets its own reply topic, a retained
+        presence message and a Last Will that says it is offline; ``set_presence_detail`` updates the
+        retained detail (e.g. a printer's paper state). ``on_connected`` runs on paho's thread after every
+        (re)connect, ``on_disconnected`` after every loss: keep both short. ``auth`` logs in to a production
+        broker (user/password or a TLS client certificate, see ``broker_auth``).
+        """
+        self.topics = p.Topics(site.site.id)
+        self.run_id = uuid.uuid4().hex[:8]
+        self.device = device_id or f"{name}-{self.run_id}"
+        self.kind = kind
+        self.version = version
+        self.reply_topic = self.topics.reply(self.device)
+        self.host, self.port, self.out = host, port, out
+        self.subscriptions = subscriptions or []
+        self.on_public = on_public
+        self.on_connected = on_connected
+        self.on_disconnected = on_disconnected
+        self.ids = itertools.count(1)
+        self.connected = threading.Event()
+        self.ever_connected = False
+        self._pending: dict[bytes, dict | None] = {}
+        self._cv = threading.Condition()
+        self._detail: dict[str, str] = {}
+        self._refused = ""
+        self.client = make_client(f"arkaden-{self.device}", auth)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        if self.kind is not None:
+            self.presence_topic: str | None = self.topics.presence(self.device)
+            self.client.will_set(self.presence_topic, self._presence(False).to_bytes(), qos=1, retain=True)
+        else:
+            self.presence_topic = None
+
+    def _presence(self, online: bool) -> p.DevicePresence:
+        return p.DevicePresence(device=self.device, kind=self.kind or "tool", online=online,
+                                at=datetime.now(timezone.utc), version=self.version, detail=dict(self._detail))
+
+    def set_presence_detail(self, detail: dict[str, str]) -> None:
+        """Replace the retained presence detail and publish it now if connected (else on connect)."""
+        self._detail = {str(k): str(v) for k, v in detail.items()}
+        if self.presence_topic is not None and self.connected.is_set():
+            self.client.publish(self.presence_topic, self._presence(True).to_bytes(), qos=1, retain=True)
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        """Publish raw bytes (paho queues them while offline)."""
+        self.client.publish(topic, payload, qos=qos, retain=retain)
+
+    def start(self) -> None:
+        self.client.connect_async(self.host, self.port, keepalive=15, clean_start=True)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        """Say goodbye (a device marks itself offline first) and stop the network thread."""
+        try:
+            if self.presence_topic is not None and self.connected.is_set():
+                info = self.client.publish(self.presence_topic, self._presence(False).to_bytes(), qos=1, retain=True)
+                info.wait_for_publish(2)
+            self.client.disconnect()
+        finally:
+            self.client.loop_stop()
+
+    def new_id(self) -> str:
+        return f"{self.device}-{next(self.ids)}"
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if reason_code.is_failure:
+            if str(reason_code) != self._refused:  # say it once, not on every retry
+                self._refused = str(reason_code)
+                self.out(f"broker {self.host}:{self.port} refused {self.device}: {reason_code}")
+            return
+        self._refused = ""
+        subs = [(self.reply_topic, 1)] + [(t, 1) for t in self.subscriptions]
+        client.subscribe(subs)
+        if self.presence_topic is not None:
+            client.publish(self.presence_topic, self._presence(True).to_bytes(), qos=1, retain=True)
+        self.ever_connected = True
+        self.connected.set()
+        if self.on_connected is not None:
+            try:
+                self.on_connected()
+            except Exception:  # a callback must never break paho's loop
+                pass
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        self.connected.clear()
+        if self.on_disconnected is not None:
+            try:
+                self.on_disconnected()
+            except Exception:
+                pass
+
+    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+        try:
+            data = json.loads(msg.payload) if msg.payload else {}
+        except ValueError:
+            return
+        if msg.topic == self.reply_topic:
+            corr = getattr(msg.properties, "CorrelationData", None) if msg.properties else None
+            with self._cv:
+                if corr in self._pending:
+                    self._pending[corr] = data
+                    self._cv.notify_all()
+        elif self.on_public is not None and isinstance(data, dict):
+            try:
+                self.on_public(msg.topic, data)
+            except Exception:  # a callback must never break paho's loop
+                pass
+
+    def request(self, topic: str, payload: dict[str, Any], timeout: float = REPLY_TIMEOUT_S,
+                *, cid: str | None = None, expiry_s: int | None = None) -> dict | None:
+        """Send a command with a unique id (or ``cid``, to retry one safely); the reply, or None in time.
+
+        ``expiry_s`` sets the MQTT v5 Message Expiry Interval: the broker drops the command if the core has not
+        taken it by then (a kiosk that already gave up on a check-in must not have it applied an hour later).
+        """
+        cid = cid or self.new_id()
+        corr = cid.encode()
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = self.reply_topic
+        props.CorrelationData = corr
+        if expiry_s is not None:
+            props.MessageExpiryInterval = expiry_s
+        with self._cv:
+            self._pending[corr] = None
+        try:
+            self.client.publish(topic, json.dumps({"v": 1, "id": cid, **payload}).encode(), qos=1, properties=props)
+            with self._cv:
+                self._cv.wait_for(lambda: self._pending.get(corr) is not None, timeout)
+                return self._pending.get(corr)
+        finally:
+            with self._cv:
+                self._pending.pop(corr, None)

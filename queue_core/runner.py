@@ -1,0 +1,170 @@
+"""Runs the queue service on MQTT: paho-mqtt 2 (MQTT v5, persistent session), one worker thread."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+import queue_protocol as p
+from device_link.mqtt_client import make_client  # also imported from here by tools and tests
+from queue_core.service import Incoming, Publication, QueueService, utcnow
+
+if TYPE_CHECKING:
+    from device_link.broker_auth import BrokerAuth
+
+log = logging.getLogger("arkaden.core")
+
+SESSION_EXPIRY_S = 3600  # commands sent while the core restarts wait at the broker this long
+FLUSH_EVERY_S = 0.05  # retained state goes out at least this often while commands keep coming
+MAX_PUBLISH_BYTES = 60_000  # below the broker's max_packet_size, which disconnects a client that exceeds it
+
+
+def connect_properties(session_expiry: int = SESSION_EXPIRY_S) -> Properties:
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = session_expiry
+    return props
+
+
+class CoreRunner:
+    """Connects, subscribes to the site's commands and feeds the service from a single worker thread."""
+
+    def __init__(self, service: QueueService, host: str, port: int, *, client_id: str | None = None,
+                 keepalive: int = 30, auth: BrokerAuth | None = None):
+        self.service = service
+        self.host, self.port, self.keepalive = host, port, keepalive
+        self.topics = service.topics
+        self.client_id = client_id or f"arkaden-core-{service.site.site.id}"
+        # (message, mid, qos): a command is acknowledged to the broker only after it is committed, so a
+        # core that dies with work in its inbox gets those commands again (its replies make that harmless)
+        self.inbox: queue.Queue[tuple[Incoming, int, int] | None] = queue.Queue()
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._last_tick = time.monotonic()  # the worker's heartbeat, for the systemd watchdog
+        self.client = make_client(self.client_id, auth)
+        self.client.manual_ack_set(True)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self._presence_topic = self.topics.presence("core")
+        offline = p.DevicePresence(device="core", kind="core", online=False)
+        self.client.will_set(self._presence_topic, offline.to_bytes(), qos=1, retain=True)
+
+    # --- paho callbacks: never block, never raise ---------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        log.info("connected to %s:%d (session present: %s)", self.host, self.port, flags.session_present)
+        client.subscribe(self.topics.all_commands(), qos=1)
+        self.inbox.put((_CONNECTED, 0, 0))
+        self.connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("lost the broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, client, userdata, message) -> None:  # type: ignore[no-untyped-def]
+        try:
+            props = message.properties
+            response = getattr(props, "ResponseTopic", None) if props else None
+            correlation = getattr(props, "CorrelationData", None) if props else None
+            incoming = Incoming(message.topic, bytes(message.payload), response, correlation)
+            self.inbox.put((incoming, message.mid, message.qos))
+        except Exception:  # never let a callback raise into paho's network loop
+            log.exception("could not queue a message on %s", getattr(message, "topic", "?"))
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="arkaden-core-worker", daemon=True)
+        self._worker.start()
+        self.client.connect_async(self.host, self.port, keepalive=self.keepalive, clean_start=False,
+                                  properties=connect_properties())
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        # No unsubscribe: the persistent session keeps the subscription, so commands sent while the core
+        # is away wait at the broker; anything still unacknowledged in the inbox is delivered again.
+        self.inbox.put(None)
+        if self._worker:
+            self._worker.join(timeout=10)
+        try:
+            offline = p.DevicePresence(device="core", kind="core", online=False, at=utcnow())
+            self.client.publish(self._presence_topic, offline.to_bytes(), qos=1, retain=True).wait_for_publish(2)
+        except Exception:  # the broker may be gone already
+            pass
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def wait_connected(self, timeout: float = 10) -> bool:
+        return self.connected.wait(timeout)
+
+    def alive(self, max_silence: float = 30.0) -> bool:
+        """The worker thread runs and went round its loop lately (it wakes at least twice a second)."""
+        worker = self._worker
+        return worker is not None and worker.is_alive() and time.monotonic() - self._last_tick < max_silence
+
+    def status(self) -> str:
+        """One line for `systemctl status`."""
+        where = f"broker {self.host}:{self.port}"
+        return f"connected to {where}" if self.connected.is_set() else f"waiting for {where}"
+
+    # --- the worker -------------------------------------------------------------------------------
+
+    def _publish(self, pubs: list[Publication]) -> None:
+        for pub in pubs:
+            if len(pub.payload) > MAX_PUBLISH_BYTES:
+                log.error("not publishing %d bytes on %s: over the packet limit", len(pub.payload), pub.topic)
+                continue
+            props = None
+            if pub.correlation is not None:
+                props = Properties(PacketTypes.PUBLISH)
+                props.CorrelationData = pub.correlation
+            try:
+                self.client.publish(pub.topic, pub.payload, qos=1, retain=pub.retain, properties=props)
+            except (ValueError, TypeError) as exc:  # one bad topic must not swallow the other messages
+                log.error("could not publish on %r: %s", pub.topic[:200], exc)
+
+    def _work(self) -> None:
+        last_flush = time.monotonic()
+        while True:
+            self._last_tick = time.monotonic()
+            try:
+                entry = self.inbox.get(timeout=0.5)
+            except queue.Empty:
+                entry = (_IDLE, 0, 0)
+            if entry is None:
+                self._publish(self.service.flush_state())
+                return
+            item, mid, qos = entry
+            try:
+                if item is _CONNECTED:
+                    online = p.DevicePresence(device="core", kind="core", online=True, at=utcnow())
+                    self.client.publish(self._presence_topic, online.to_bytes(), qos=1, retain=True)
+                    self.service.mark_all_dirty()
+                elif item is _IDLE:
+                    self.service.roll_over_if_new_day()  # the board clears at midnight, not at the first command
+                else:
+                    self._publish(self.service.handle(item))
+                    if qos > 0:
+                        self.client.ack(mid, qos)
+                now = time.monotonic()
+                if self.inbox.empty() or now - last_flush > FLUSH_EVERY_S:
+                    self._publish(self.service.flush_state())
+                    last_flush = now
+            except Exception:  # the worker must survive anything; the service already logged details
+                log.exception("worker error")
+
+
+_CONNECTED = Incoming("<connected>", b"")
+_IDLE = Incoming("<idle>", b"")

@@ -1,0 +1,167 @@
+"""The site configuration, loaded from TOML, with every cross-reference checked; its tables are in site_parts."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import PrivateAttr, ValidationError, model_validator
+
+from .site_checks import CrossReferenceError, reference_problems
+from .site_parts import (
+    WEEKDAYS,
+    Agency,
+    ButtonBox,
+    Concern,
+    Counter,
+    Display,
+    Identifier,
+    Kiosk,
+    LanguageCode,
+    Policy,
+    Printer,
+    ReceptionDesk,
+    Room,
+    Service,
+    SiteInfo,
+    SiteTables,
+    TimeRange,
+    Translations,
+)
+
+__all__ = [
+    "Identifier",
+    "LanguageCode",
+    "Translations",
+    "WEEKDAYS",
+    "TimeRange",
+    "Agency",
+    "Service",
+    "Concern",
+    "Room",
+    "Counter",
+    "Printer",
+    "Kiosk",
+    "Display",
+    "ButtonBox",
+    "ReceptionDesk",
+    "Policy",
+    "SiteInfo",
+    "SiteTables",
+    "Site",
+    "SiteConfigError",
+    "load_site",
+    "parse_site",
+]
+
+class SiteConfigError(ValueError):
+    """A site file that cannot be used; the message names the file, the field and the problem."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {where}: {what}" for where, what in problems]
+        super().__init__("invalid site configuration\n" + "\n".join(lines))
+
+
+class Site(SiteTables):
+    """A whole site as read from its TOML file, with every cross-reference checked."""
+
+    _by_id: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references(self) -> Site:
+        problems = reference_problems(self)
+        if problems:
+            raise CrossReferenceError(problems)
+        return self
+
+    def model_post_init(self, __context: object) -> None:
+        for name in ("agencies", "services", "concerns", "rooms", "counters"):
+            self._by_id[name] = {item.id: item for item in getattr(self, name)}
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.site.timezone)
+
+    def agency(self, agency_id: str) -> Agency:
+        return self._by_id["agencies"][agency_id]  # type: ignore[no-any-return]
+
+    def service(self, service_id: str) -> Service:
+        return self._by_id["services"][service_id]  # type: ignore[no-any-return]
+
+    def concern(self, concern_id: str) -> Concern:
+        return self._by_id["concerns"][concern_id]  # type: ignore[no-any-return]
+
+    def room(self, room_id: str) -> Room:
+        return self._by_id["rooms"][room_id]  # type: ignore[no-any-return]
+
+    def counter(self, counter_id: str) -> Counter:
+        return self._by_id["counters"][counter_id]  # type: ignore[no-any-return]
+
+    def agency_of_service(self, service_id: str) -> Agency:
+        return self.agency(self.service(service_id).agency)
+
+    def device_ids(self) -> dict[str, str]:
+        """Every device id with its kind."""
+        kinds: dict[str, str] = {}
+        for kind, items in (
+            ("printer", self.printers),
+            ("kiosk", self.kiosks),
+            ("display", self.displays),
+            ("button_box", self.button_boxes),
+            ("reception", self.reception),
+        ):
+            for item in items:
+                kinds[item.id] = kind
+        return kinds
+
+    def reserved_numbers(self) -> list[tuple[int, int]]:
+        """Number blocks set aside for kiosks' offline tickets; the core never issues them."""
+        return [k.offline_numbers for k in self.kiosks if k.offline_numbers]
+
+
+def _format_loc(loc: tuple[object, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def parse_site(text: str, source: str = "<site>") -> Site:
+    """Parse and check a site from TOML text; raises SiteConfigError naming source, field and problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SiteConfigError(source, [("(syntax)", str(exc))]) from None
+    try:
+        return Site.model_validate(data)
+    except ValidationError as exc:
+        problems: list[tuple[str, str]] = []
+        for err in exc.errors():
+            ctx_err = (err.get("ctx") or {}).get("error")
+            if isinstance(ctx_err, CrossReferenceError):
+                problems.extend(ctx_err.problems)
+                continue
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field (typo?)"
+            problems.append((_format_loc(err["loc"]), msg))
+        raise SiteConfigError(source, problems) from None
+
+
+def load_site(path: str | Path) -> Site:
+    """Read a site file; a missing or unreadable file is a SiteConfigError too."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SiteConfigError(str(p), [("(file)", exc.strerror or str(exc))]) from None
+    except UnicodeDecodeError as exc:
+        raise SiteConfigError(str(p), [("(file)", f"not UTF-8: {exc}")]) from None
+    return parse_site(text, str(p))

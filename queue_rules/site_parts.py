@@ -1,0 +1,212 @@
+"""The tables of a site file: agencies, services, concerns, rooms, counters, devices and the queue policy."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+Translations = dict[LanguageCode, Annotated[str, Field(min_length=1, max_length=200)]]
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeRange(_Model):
+    """An opening interval within one day, local time."""
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        return self
+
+
+def _parse_ranges(value: object) -> object:
+    """Accept "08:00-12:30" strings as well as {start=…, end=…} tables."""
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, str):
+                m = re.fullmatch(r"\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*", item)
+                if not m:
+                    raise ValueError(f"{item!r} is not a range like '08:00-12:30'")
+                out.append({"start": m.group(1).zfill(5), "end": m.group(2).zfill(5)})
+            else:
+                out.append(item)
+        return out
+    return value
+
+
+class Agency(_Model):
+    """An agency in the building; its tickets are numbered with its prefix (J-017)."""
+
+    id: Identifier
+    name: str = Field(min_length=1, max_length=80)
+    short: str = Field(min_length=1, max_length=24)
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+    hours: dict[str, list[TimeRange]] = Field(default_factory=dict)
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _hours(cls, value: object) -> object:
+        if isinstance(value, dict):
+            unknown = [k for k in value if k not in WEEKDAYS]
+            if unknown:
+                raise ValueError(f"unknown weekday {unknown[0]!r} (use {', '.join(WEEKDAYS)})")
+            return {k: _parse_ranges(v) for k, v in value.items()}
+        return value
+
+    def is_open(self, local: datetime) -> bool:
+        """Whether the agency is open at this local time; no hours configured means always open."""
+        if not self.hours:
+            return True
+        ranges = self.hours.get(WEEKDAYS[local.weekday()], [])
+        t = local.time()
+        return any(r.start <= t < r.end for r in ranges)
+
+
+class Service(_Model):
+    """One queue: what a counter serves and a ticket waits for."""
+
+    id: Identifier
+    agency: Identifier
+    name: Translations
+    minutes: float = Field(default=15.0, gt=0, le=480, description="typical service time, seeds the wait estimate")
+
+    @field_validator("name")
+    @classmethod
+    def _german(cls, value: dict[str, str]) -> dict[str, str]:
+        if "de" not in value:
+            raise ValueError("needs at least a German ('de') name")
+        return value
+
+
+class Concern(_Model):
+    """A tile at the kiosk: what a client came for, served by one service."""
+
+    id: Identifier
+    service: Identifier
+    pictogram: Identifier
+    walk_in: bool = True
+    title: Translations
+
+    @field_validator("title")
+    @classmethod
+    def _german(cls, value: dict[str, str]) -> dict[str, str]:
+        if "de" not in value:
+            raise ValueError("needs at least a German ('de') title")
+        return value
+
+
+class Room(_Model):
+    id: Identifier
+    number: str = Field(min_length=1, max_length=12)
+    floor: int = Field(ge=-3, le=30)
+    step_free: bool = True
+    directions: Translations = Field(default_factory=dict)
+
+
+class Counter(_Model):
+    """A desk where a counsellor calls clients: it sits in a room and serves one or more services."""
+
+    id: Identifier
+    room: Identifier
+    label: str = Field(min_length=1, max_length=16)
+    services: list[Identifier] = Field(min_length=1)
+
+
+class Printer(_Model):
+    id: Identifier
+    url: str = Field(pattern=r"^(usb|serial|tcp|file|dummy)://")
+    width_dots: Literal[384, 576] = 576
+
+
+class Kiosk(_Model):
+    id: Identifier
+    printer: Identifier | None = None
+    scanner: str | None = None
+    orientation: Literal["portrait", "landscape"] = "portrait"
+    offline_numbers: tuple[int, int] | None = Field(
+        default=None, description="number block this kiosk may hand out while the core is unreachable"
+    )
+
+    @field_validator("offline_numbers")
+    @classmethod
+    def _block(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not (1 <= value[0] <= value[1] <= 999):
+            raise ValueError("must be [first, last] with 1 <= first <= last <= 999")
+        return value
+
+
+class Display(_Model):
+    id: Identifier
+    agencies: list[Identifier] = Field(default_factory=list, description="empty: all agencies")
+    orientation: Literal["portrait", "landscape"] = "landscape"
+
+
+class ButtonBox(_Model):
+    id: Identifier
+    counter: Identifier
+    serial_number: str | None = None
+    path: str | None = None
+
+
+class ReceptionDesk(_Model):
+    id: Identifier
+
+
+class Policy(_Model):
+    """Queue rules that a site may tune."""
+
+    booking_early_minutes: int = Field(default=15, ge=0, le=240)
+    max_recalls: int = Field(default=2, ge=0, le=10)
+    double_press_seconds: float = Field(default=1.5, ge=0, le=30)
+    estimate_window: int = Field(default=10, ge=1, le=200, description="recent services averaged per queue")
+    wait_target_minutes: int = Field(default=45, ge=1, le=600)
+    offline_max_minutes: int = Field(default=120, ge=1, le=720,
+                                     description="an offline ticket older than this counts as arriving when handed in")
+
+
+class SiteInfo(_Model):
+    id: Identifier
+    name: str = Field(min_length=1, max_length=120)
+    timezone: str = "Europe/Berlin"
+    languages: list[LanguageCode] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+
+class SiteTables(_Model):
+    """A site's tables as read from its TOML file, before their cross-references are checked."""
+
+    site: SiteInfo
+    policy: Policy = Policy()
+    agencies: list[Agency] = Field(min_length=1)
+    services: list[Service] = Field(min_length=1)
+    concerns: list[Concern] = Field(default_factory=list)
+    rooms: list[Room] = Field(min_length=1)
+    counters: list[Counter] = Field(min_length=1)
+    printers: list[Printer] = Field(default_factory=list)
+    kiosks: list[Kiosk] = Field(default_factory=list)
+    displays: list[Display] = Field(default_factory=list)
+    button_boxes: list[ButtonBox] = Field(default_factory=list)
+    reception: list[ReceptionDesk] = Field(default_factory=list)

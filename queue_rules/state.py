@@ -1,0 +1,291 @@
+"""The queue's current state as plain data, and evolve(): how each event changes it."""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sortedcontainers import SortedList
+
+from queue_rules import events as ev
+
+
+class TicketStatus(str, enum.Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    PARKED = "parked"
+    CANCELLED = "cancelled"
+    TRANSFERRED = "transferred"
+
+
+ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
+FINAL = (TicketStatus.DONE, TicketStatus.CANCELLED)
+
+
+class CounterStatus(str, enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+@dataclass
+class Stop:
+    """One leg of a visit: a service the client waited for, and how it ended."""
+
+    service: str
+    status: TicketStatus = TicketStatus.WAITING
+    counter: str | None = None
+    called_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass
+class Ticket:
+    """A visit: one number on one slip, with one or more stops."""
+
+    id: str
+    number: str
+    seq: int
+    agency: str
+    token: str
+    language: str
+    party_size: int
+    interpreter: bool
+    step_free: bool
+    priority: int
+    booking_code: str | None
+    slot: datetime | None
+    arrived_at: datetime
+    eligible_at: datetime
+    order_at: datetime
+    issue_order: int
+    stops: list[Stop]
+    status: TicketStatus = TicketStatus.WAITING
+    counter: str | None = None
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    recalls: int = 0
+    note: str = ""
+
+    @property
+    def service(self) -> str:
+        return self.stops[-1].service
+
+    def sort_key(self) -> tuple[int, datetime, int]:
+        return (-self.priority, self.order_at, self.issue_order)
+
+
+@dataclass
+class CounterState:
+    id: str
+    status: CounterStatus = CounterStatus.CLOSED
+    ticket: str | None = None
+    called_at: datetime | None = None
+    since: datetime | None = None
+
+
+@dataclass
+class QueueState:
+    """Everything the engine needs to decide; rebuilt from the day's events on start."""
+
+    tz: ZoneInfo
+    estimate_window: int = 10
+    day: date | None = None
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    last_seq: dict[str, int] = field(default_factory=dict)
+    counters: dict[str, CounterState] = field(default_factory=dict)
+    durations: dict[str, deque[float]] = field(default_factory=dict)
+    recent_calls: deque[tuple[str, str, datetime]] = field(default_factory=lambda: deque(maxlen=20))
+    issued: int = 0
+    waiting_ids: dict[str, SortedList] = field(default_factory=dict)  # service -> [(sort_key, ticket id)]
+
+    def counter(self, counter_id: str) -> CounterState:
+        state = self.counters.get(counter_id)
+        if state is None:
+            state = self.counters[counter_id] = CounterState(counter_id)
+        return state
+
+    def waiting(self, service: str | None = None) -> list[Ticket]:
+        """Waiting tickets (of one service, or all), best first."""
+        services = [service] if service is not None else list(self.waiting_ids)
+        found = [self.tickets[i] for s in services for _, i in self.waiting_ids.get(s, ())]
+        return sorted(found, key=Ticket.sort_key)
+
+    def ahead_of(self, t: Ticket) -> int:
+        """How many waiting clients of the ticket's service come before it."""
+        return self.waiting_ids.get(t.service, SortedList()).bisect_left((t.sort_key(), t.id))
+
+    def waiting_count(self, service: str) -> int:
+        return len(self.waiting_ids.get(service, ()))
+
+    def set_status(self, t: Ticket, status: TicketStatus) -> None:
+        """The one place a ticket's status changes, so the waiting index stays right."""
+        if t.status is TicketStatus.WAITING:
+            self.waiting_ids[t.service].discard((t.sort_key(), t.id))
+        t.status = status
+        if status is TicketStatus.WAITING:
+            self.waiting_ids.setdefault(t.service, SortedList()).add((t.sort_key(), t.id))
+
+
+def local_day(at: datetime, tz: ZoneInfo) -> date:
+    """The calendar day in the site's time zone (DST-safe: zoneinfo does the offsets)."""
+    return at.astimezone(tz).date()
+
+
+def evolve(state: QueueState, event: ev.Event) -> None:
+    """Apply one event to the state, in place. Events are facts: evolve never refuses one."""
+    day = local_day(event.at, state.tz)
+    if state.day != day:
+        _roll_over(state, day)
+    handler = _HANDLERS[type(event)]
+    handler(state, event)
+
+
+def _roll_over(state: QueueState, day: date) -> None:
+    """A new local day: numbers restart and yesterday's visits leave the live state (the log keeps them)."""
+    state.day = day
+    state.tickets.clear()
+    state.waiting_ids.clear()
+    state.last_seq.clear()
+    for c in state.counters.values():
+        c.status, c.ticket, c.called_at, c.since = CounterStatus.CLOSED, None, None, None
+    state.recent_calls.clear()
+    state.durations.clear()  # as a restarted core, which replays only today's events
+
+
+def _issued(state: QueueState, e: ev.TicketIssued) -> None:
+    state.issued += 1
+    if not e.offline:
+        state.last_seq[e.agency] = max(state.last_seq.get(e.agency, 0), e.seq)
+    t = state.tickets[e.ticket] = Ticket(
+        id=e.ticket, number=e.number, seq=e.seq, agency=e.agency, token=e.token,
+        language=e.language, party_size=e.party_size, interpreter=e.interpreter,
+        step_free=e.step_free, priority=e.priority, booking_code=e.booking_code, slot=e.slot,
+        arrived_at=min(e.at, e.order_at), eligible_at=e.eligible_at, order_at=e.order_at,
+        issue_order=state.issued, stops=[Stop(e.service)], status=TicketStatus.CANCELLED,
+    )
+    state.set_status(t, TicketStatus.WAITING)
+
+
+def _release(state: QueueState, t: Ticket, at: datetime, status: TicketStatus) -> None:
+    """End the ticket's current stop at its counter, with the given status."""
+    if t.counter is not None:
+        c = state.counter(t.counter)
+        if c.ticket == t.id:
+            c.ticket, c.called_at = None, None
+    stop = t.stops[-1]
+    stop.status, stop.ended_at = status, at
+    state.set_status(t, status)
+    t.counter, t.called_at, t.started_at = None, None, None
+
+
+def _called(state: QueueState, e: ev.TicketCalled) -> None:
+    t = state.tickets[e.ticket]
+    c = state.counter(e.counter)
+    c.status, c.ticket, c.called_at = CounterStatus.OPEN, t.id, e.at
+    state.set_status(t, TicketStatus.CALLED)
+    t.counter, t.called_at, t.started_at, t.recalls = e.counter, e.at, None, 0
+    stop = t.stops[-1]
+    stop.status, stop.counter, stop.called_at = TicketStatus.CALLED, e.counter, e.at
+    state.recent_calls.appendleft((t.number, e.counter, e.at))
+
+
+def _recalled(state: QueueState, e: ev.TicketRecalled) -> None:
+    t = state.tickets[e.ticket]
+    t.recalls += 1
+    state.counter(e.counter).called_at = e.at
+    state.recent_calls.appendleft((t.number, e.counter, e.at))
+
+
+def _started(state: QueueState, e: ev.ServiceStarted) -> None:
+    t = state.tickets[e.ticket]
+    state.set_status(t, TicketStatus.SERVING)
+    t.started_at = e.at
+    t.stops[-1].status = TicketStatus.SERVING
+
+
+def _completed(state: QueueState, e: ev.TicketCompleted) -> None:
+    t = state.tickets[e.ticket]
+    began = t.started_at or t.called_at
+    if began is not None:
+        window = state.durations.setdefault(t.service, deque(maxlen=state.estimate_window))
+        window.append((e.at - began).total_seconds() / 60.0)
+    _release(state, t, e.at, TicketStatus.DONE)
+
+
+def _no_show(state: QueueState, e: ev.TicketNoShow) -> None:
+    _release(state, state.tickets[e.ticket], e.at, TicketStatus.NO_SHOW)
+
+
+def _parked(state: QueueState, e: ev.TicketParked) -> None:
+    _release(state, state.tickets[e.ticket], e.at, TicketStatus.PARKED)
+
+
+def _transferred(state: QueueState, e: ev.TicketTransferred) -> None:
+    t = state.tickets[e.ticket]
+    _release(state, t, e.at, TicketStatus.TRANSFERRED)
+    t.stops.append(Stop(e.to_service))
+    state.set_status(t, TicketStatus.WAITING)
+    t.recalls, t.note = 0, e.note
+    t.eligible_at = min(t.eligible_at, e.at)
+
+
+def _returned(state: QueueState, e: ev.TicketReturned) -> None:
+    t = state.tickets[e.ticket]
+    t.stops.append(Stop(t.service))
+    state.set_status(t, TicketStatus.WAITING)
+    t.recalls = 0
+
+
+def _moved(state: QueueState, e: ev.TicketMoved) -> None:
+    t = state.tickets[e.ticket]
+    state.set_status(t, TicketStatus.CANCELLED)  # leaves the old service's index
+    t.stops[-1].service = e.to_service
+    t.stops[-1].status = TicketStatus.WAITING
+    state.set_status(t, TicketStatus.WAITING)
+
+
+def _cancelled(state: QueueState, e: ev.TicketCancelled) -> None:
+    _release(state, state.tickets[e.ticket], e.at, TicketStatus.CANCELLED)
+
+
+def _priority(state: QueueState, e: ev.PriorityChanged) -> None:
+    t = state.tickets[e.ticket]
+    old = t.status
+    state.set_status(t, TicketStatus.CANCELLED)  # re-sorted under its new priority
+    t.priority = e.priority
+    state.set_status(t, old)
+
+
+def _opened(state: QueueState, e: ev.CounterOpened) -> None:
+    c = state.counter(e.counter)
+    c.status, c.since = CounterStatus.OPEN, e.at
+
+
+def _paused(state: QueueState, e: ev.CounterPaused) -> None:
+    c = state.counter(e.counter)
+    c.status, c.since = CounterStatus.PAUSED, e.at
+
+
+_HANDLERS = {
+    ev.TicketIssued: _issued,
+    ev.TicketCalled: _called,
+    ev.TicketRecalled: _recalled,
+    ev.ServiceStarted: _started,
+    ev.TicketCompleted: _completed,
+    ev.TicketNoShow: _no_show,
+    ev.TicketParked: _parked,
+    ev.TicketTransferred: _transferred,
+    ev.TicketReturned: _returned,
+    ev.TicketMoved: _moved,
+    ev.TicketCancelled: _cancelled,
+    ev.PriorityChanged: _priority,
+    ev.CounterOpened: _opened,
+    ev.CounterPaused: _paused,
+}

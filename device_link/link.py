@@ -1,17 +1,19 @@
-"""A reusable MQTT v5 device client: requests with correlation data and replies, reconnecting by itself."""
+"""The device link: one MQTT v5 client per device, with typed requests and replies, presence and a Last Will."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from pydantic import ValidationError
 
 import queue_protocol as p
 from device_link.mqtt_client import make_client
@@ -22,6 +24,12 @@ if TYPE_CHECKING:
 
 Out = Callable[[str], None]
 REPLY_TIMEOUT_S = 5.0
+R = TypeVar("R", bound=p.Payload)
+log = logging.getLogger("arkaden.link")
+
+
+class BadReply(ValueError):
+    """The core's reply does not fit the protocol's own reply model (a bug or a foreign publisher)."""
 
 
 class Link:
@@ -54,7 +62,7 @@ class Link:
         self.ids = itertools.count(1)
         self.connected = threading.Event()
         self.ever_connected = False
-        self._pending: dict[bytes, dict | None] = {}
+        self._pending: dict[bytes, bytes | None] = {}
         self._cv = threading.Condition()
         self._detail: dict[str, str] = {}
         self._refused = ""
@@ -127,31 +135,33 @@ class Link:
                 pass
 
     def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
-        try:
-            data = json.loads(msg.payload) if msg.payload else {}
-        except ValueError:
-            return
         if msg.topic == self.reply_topic:
             corr = getattr(msg.properties, "CorrelationData", None) if msg.properties else None
             with self._cv:
                 if corr in self._pending:
-                    self._pending[corr] = data
+                    self._pending[corr] = bytes(msg.payload)
                     self._cv.notify_all()
-        elif self.on_public is not None and isinstance(data, dict):
+            return
+        try:
+            data = json.loads(msg.payload) if msg.payload else {}
+        except ValueError:
+            return
+        if self.on_public is not None and isinstance(data, dict):
             try:
                 self.on_public(msg.topic, data)
             except Exception:  # a callback must never break paho's loop
                 pass
 
-    def request(self, topic: str, payload: dict[str, Any], timeout: float = REPLY_TIMEOUT_S,
-                *, cid: str | None = None, expiry_s: int | None = None) -> dict | None:
-        """Send a command with a unique id (or ``cid``, to retry one safely); the reply, or None in time.
+    def request(self, topic: str, command: p.Command, reply: type[R], timeout: float = REPLY_TIMEOUT_S,
+                *, expiry_s: int | None = None) -> R | None:
+        """Send ``command`` and wait for the core's answer, parsed with the protocol's ``reply`` model.
 
+        None when no answer came within ``timeout``; :class:`BadReply` when one came that the model refuses.
+        The command's id is its Correlation Data: to retry safely, send the same command (same id) again.
         ``expiry_s`` sets the MQTT v5 Message Expiry Interval: the broker drops the command if the core has not
         taken it by then (a kiosk that already gave up on a check-in must not have it applied an hour later).
         """
-        cid = cid or self.new_id()
-        corr = cid.encode()
+        corr = command.id.encode()
         props = Properties(PacketTypes.PUBLISH)
         props.ResponseTopic = self.reply_topic
         props.CorrelationData = corr
@@ -160,10 +170,17 @@ class Link:
         with self._cv:
             self._pending[corr] = None
         try:
-            self.client.publish(topic, json.dumps({"v": 1, "id": cid, **payload}).encode(), qos=1, properties=props)
+            self.client.publish(topic, command.to_bytes(), qos=1, properties=props)
             with self._cv:
                 self._cv.wait_for(lambda: self._pending.get(corr) is not None, timeout)
-                return self._pending.get(corr)
+                raw = self._pending.get(corr)
         finally:
             with self._cv:
                 self._pending.pop(corr, None)
+        if raw is None:
+            return None
+        try:
+            return reply.model_validate_json(raw)
+        except ValidationError as exc:
+            log.error("reply to %s on %s does not fit %s: %s", command.id, topic, reply.__name__, exc)
+            raise BadReply(f"the reply to {command.id} is not a valid {reply.__name__}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -10,6 +11,8 @@ from queue_protocol import payloads
 from queue_protocol.payloads import *  # noqa: F403 - the payload models are the protocol's public surface
 from queue_protocol.payloads import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, Payload
 from queue_protocol.topics import SPECS, ParsedTopic, TopicError, Topics, TopicSpec
+
+P = TypeVar("P", bound=Payload)
 
 __all__ = list(payloads.__all__)
 __all__ += ["SPECS", "ParsedTopic", "TopicError", "Topics", "TopicSpec", "ProtocolError", "parse_payload"]
@@ -25,7 +28,7 @@ class ProtocolError(ValueError):
         self.command_id = command_id
 
 
-def parse_payload(model: type[Payload], raw: bytes) -> Payload:
+def parse_payload(model: type[P], raw: bytes) -> P:
     """Check size, JSON, schema version and fields, in that order, and say precisely what is wrong."""
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise ProtocolError("too_large", f"payload is {len(raw)} bytes, the limit is {MAX_PAYLOAD_BYTES}")

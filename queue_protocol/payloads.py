@@ -60,13 +60,18 @@ class Payload(BaseModel):
 # --- commands: imperative, with an id, QoS 1 -----------------------------------------------------
 
 
-class CheckIn(Payload):
+class Command(Payload):
+    """What every command has: its id. A repeat with the same id is answered, not applied again."""
+
+    id: CommandId
+
+
+class CheckIn(Command):
     """A kiosk checks a client in: a walk-in by concern, or a booked client by booking code.
 
     Sent as MQTT v5 request: set Response Topic (the kiosk's reply topic) and Correlation Data.
     """
 
-    id: CommandId
     concern: Ident | None = Field(default=None, description="walk-in: the concern tile chosen")
     booking_code: str | None = Field(default=None, min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
     language: str = Field(default="de", pattern=r"^[a-z]{2,3}$", description="UI language = interpreter language")
@@ -87,13 +92,12 @@ class CheckIn(Payload):
         return self
 
 
-class LookupBooking(Payload):
+class LookupBooking(Command):
     """A kiosk asks which appointments a booking code has today, or where a scanned slip's ticket stands.
 
     Request/response like CheckIn; give exactly one of ``booking_code`` and ``ticket_token``.
     """
 
-    id: CommandId
     booking_code: str | None = Field(default=None, min_length=4, max_length=32, pattern=r"^[A-Za-z0-9-]+$")
     ticket_token: str | None = Field(default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
                                      description="the token from a slip's QR code (after the ARKADEN-T: prefix)")
@@ -105,19 +109,17 @@ class LookupBooking(Payload):
         return self
 
 
-class CounterCommand(Payload):
+class CounterCommand(Command):
     """A counsellor's desk (button box or desk window) commands its counter."""
 
-    id: CommandId
     action: Literal["next", "recall", "start", "done", "no_show", "park", "transfer", "pause", "resume"]
     to_service: Ident | None = Field(default=None, description="transfer only: the next service (warm handover)")
     note: str = Field(default="", max_length=500, description="transfer only: internal note for the next counsellor")
 
 
-class ReceptionCommand(Payload):
+class ReceptionCommand(Command):
     """Reception acts on one ticket; `operator` is recorded in the event log."""
 
-    id: CommandId
     action: Literal["move", "priority", "cancel", "return"]
     ticket: str = Field(min_length=1, max_length=64, description="ticket id, or today's number like J-017")
     operator: str = Field(min_length=1, max_length=40)
@@ -330,6 +332,7 @@ class DevicePresence(Payload):
 __all__ = [
     "ERROR_CODES",
     "Payload",
+    "Command",
     "CheckIn",
     "LookupBooking",
     "CounterCommand",

@@ -20,7 +20,7 @@ from pathlib import Path
 import queue_protocol as p
 from arkaden_cli import simulate
 from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, find_mosquitto, stop_process
-from device_link.link import Link
+from device_link.link import BadReply, Link
 from queue_rules.site import Site
 
 REPO = Path(__file__).resolve().parents[1]
@@ -118,8 +118,13 @@ def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Calla
         while time.monotonic() < deadline and alive():
             if link.connected.wait(0.5):
                 kiosk = site.kiosks[0].id if site.kiosks else "demo"
-                if link.request(link.topics.lookup(kiosk), {"booking_code": "DEMO-PING"}, timeout=0.5) is not None:
-                    return True
+                ping = p.LookupBooking(id=link.new_id(), booking_code="DEMO-PING")
+                try:
+                    if link.request(link.topics.lookup(kiosk), ping, p.LookupReply, timeout=0.5) is not None:
+                        return True
+                except BadReply:
+                    return True  # something answered: the core is up, if odd
+
         return False
     finally:
         link.stop()

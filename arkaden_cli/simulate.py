@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import time as dtime
+from typing import Any, TypeVar
 
 import queue_protocol as p
 from arkaden_cli.population import (
@@ -39,8 +40,10 @@ from arkaden_cli.population import (
     arrivals_per_minute,
 )
 from device_link.broker_auth import BrokerAuth
-from device_link.link import Link, Out
+from device_link.link import BadReply, Link, Out
 from queue_rules.site import Site
+
+R = TypeVar("R", bound=p.Payload)
 
 REPLY_TIMEOUT_S = 5.0
 WORKERS = 16  # requests in flight at once: kiosks and counters do not wait for each other
@@ -127,7 +130,7 @@ class Morning:
         for c in self.site.counters:  # counsellors reach their desks over the first minutes
             self.schedule(5 + self.rng.uniform(0, 8), "next", c.id)
 
-    def on_public(self, topic: str, data: dict) -> None:
+    def on_public(self, topic: str, data: dict[str, Any]) -> None:
         try:
             parsed = self.topics.parse(topic)
         except p.TopicError:
@@ -147,18 +150,30 @@ class Morning:
         assert job.counter is not None
         getattr(self, f"counter_{job.kind}")(job.counter)
 
-    def _refused(self, who: str, reply: dict | None, number: str | None = None) -> bool:
+    def _request(self, topic: str, command: p.Command, reply: type[R]) -> R | None:
+        try:
+            return self.link.request(topic, command, reply)
+        except BadReply as exc:
+            self.say("!", str(exc))
+            return None
+
+    def _counter(self, counter: str, action: p.CounterAction, to_service: str | None = None,
+                 note: str = "") -> p.CommandResult | None:
+        command = p.CounterCommand(id=self.link.new_id(), action=action, to_service=to_service, note=note)
+        return self._request(self.topics.counter_cmd(counter), command, p.CommandResult)
+
+    def _refused(self, who: str, reply: p.CheckInReply | p.CommandResult | None, number: str | None = None) -> bool:
         """Print a refusal or a missing reply; True if the command did not go through."""
         if reply is None:
             self.stats["no_reply"] += 1
             if self.link.connected.is_set():  # without a broker, the loop says so once
                 self.say("!", f"{who}: no reply from the core (is it running?)")
             return True
-        if not reply.get("ok"):
-            err = reply.get("error") or {}
+        if not reply.ok:
+            code, message = (reply.error.code, reply.error.message) if reply.error else ("?", "")
             self.stats["refused"] += 1
             subject = f"{number} " if number else ""
-            self.say("refuse", f"{subject}{who}: {err.get('code', '?')} — {err.get('message', '')}")
+            self.say("refuse", f"{subject}{who}: {code} — {message}")
             return True
         return False
 
@@ -172,23 +187,24 @@ class Morning:
                 return
             concern = rng.choices(self.concerns, self.concern_weights)[0]
         language = rng.choices(self.languages, self.language_weights)[0]
-        sizes, weights = zip(*PARTY_SIZES)
+        sizes, weights = zip(*PARTY_SIZES, strict=True)
         party = rng.choices(sizes, weights)[0]
         if concern.id in FAMILY_CONCERNS and party == 1 and rng.random() < 0.5:
             party = rng.choice((2, 3, 4, 5))
         interpreter = rng.random() < INTERPRETER_SHARE.get(language, DEFAULT_INTERPRETER_SHARE)
-        reply = self.link.request(self.topics.checkin(kiosk), {
-            "concern": concern.id, "language": language, "party_size": party, "interpreter": interpreter})
+        checkin = p.CheckIn(id=self.link.new_id(), concern=concern.id, language=language, party_size=party,
+                            interpreter=interpreter)
+        reply = self._request(self.topics.checkin(kiosk), checkin, p.CheckInReply)
         title = _short(concern.title.get("de", concern.id), 36)
         if self._refused(f"kiosk {kiosk}", reply):
             return
         assert reply is not None
-        ticket = reply.get("ticket") or {}
-        number = str(ticket.get("number", "?"))
+        ticket = reply.ticket
+        number = ticket.number if ticket else "?"
         self.tickets[number] = Known(concern.service, party, interpreter)
         self.stats["checkins"] += 1
         who = f"{language}, {party} Pers." + (", Dolmetsch" if interpreter else "")
-        ahead = int(ticket.get("waiting_ahead") or 0)
+        ahead = ticket.waiting_ahead if ticket else 0
         self.say("kiosk", f"{number}  {title} ({who})" + (f"  {ahead} ahead" if ahead else ""))
 
     def _where(self, counter_id: str) -> str:
@@ -216,12 +232,12 @@ class Morning:
         if waiting == 0 and self.current[counter] is None and counter in self.called_at:
             self.schedule(self.rng.uniform(0.5, 1.5), "next", counter)  # nobody waiting: look again soon
             return
-        reply = self.link.request(self.topics.counter_cmd(counter), {"action": "next"})
+        reply = self._counter(counter, "next")
         if self._refused(self._where(counter), reply):
             self.schedule(1 + self.rng.random(), "next", counter)
             return
         assert reply is not None
-        number = reply.get("number")
+        number = reply.number
         self.called_at[counter] = self.sim_minutes()
         self.current[counter] = number
         if not number:
@@ -236,7 +252,7 @@ class Morning:
 
     def counter_recall(self, counter: str) -> None:
         number = self.current[counter]
-        reply = self.link.request(self.topics.counter_cmd(counter), {"action": "recall"})
+        reply = self._counter(counter, "recall")
         if self._refused(self._where(counter), reply, number):
             self._reset(counter)
             return
@@ -248,14 +264,14 @@ class Morning:
 
     def counter_no_show(self, counter: str) -> None:
         number = self.current[counter]
-        reply = self.link.request(self.topics.counter_cmd(counter), {"action": "no_show"})
+        reply = self._counter(counter, "no_show")
         if not self._refused(self._where(counter), reply, number):
             self.say("noshow", f"{number}   {self._where(counter)}")
         self._reset(counter, after=self.rng.uniform(0.3, 1))
 
     def counter_start(self, counter: str) -> None:
         number = self.current[counter]
-        reply = self.link.request(self.topics.counter_cmd(counter), {"action": "start"})
+        reply = self._counter(counter, "start")
         if self._refused(self._where(counter), reply, number):
             self._reset(counter)
             return
@@ -270,20 +286,19 @@ class Morning:
         options = [(dst, note) for dst, note in options if dst != service]
         if options and self.rng.random() < TRANSFER_SHARE:
             dst, note = self.rng.choice(options)
-            reply = self.link.request(self.topics.counter_cmd(counter),
-                                      {"action": "transfer", "to_service": dst, "note": note})
+            reply = self._counter(counter, "transfer", to_service=dst, note=note)
             if not self._refused(self._where(counter), reply, number):
                 if known:
                     known.service = dst
                 self.say("handover", f"{number}  {self._where(counter)} → {self._service_label(dst)}  „{note}“")
         else:
-            reply = self.link.request(self.topics.counter_cmd(counter), {"action": "done"})
+            reply = self._counter(counter, "done")
             if not self._refused(self._where(counter), reply, number):
                 self.stats["done"] += 1
                 self.say("done", f"{number}   {self._where(counter)} ({served:.0f} min)")
         self.current[counter] = None
         if self.rng.random() < PAUSE_SHARE:
-            reply = self.link.request(self.topics.counter_cmd(counter), {"action": "pause"})
+            reply = self._counter(counter, "pause")
             if not self._refused(self._where(counter), reply):
                 self.say("pause", f"{self._where(counter)}")
                 self.schedule(self.rng.uniform(8, 15), "resume", counter)
@@ -291,7 +306,7 @@ class Morning:
         self.schedule(self.rng.uniform(0.3, 2), "next", counter)
 
     def counter_resume(self, counter: str) -> None:
-        reply = self.link.request(self.topics.counter_cmd(counter), {"action": "resume"})
+        reply = self._counter(counter, "resume")
         if not self._refused(self._where(counter), reply):
             self.say("resume", f"{self._where(counter)}")
         self.schedule(0, "next", counter)

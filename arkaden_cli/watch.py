@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import queue_protocol as p
 from arkaden_cli.simulate import LOST_AFTER_S, _stop_event_with_signals
@@ -23,12 +24,12 @@ class Board:
     def __init__(self, site: Site):
         self.site = site
         self.topics = p.Topics(site.site.id)
-        self.queues: dict[str, dict] = {}
-        self.current: list[dict] = []
+        self.queues: dict[str, dict[str, Any]] = {}
+        self.current: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.changed = False
 
-    def update(self, topic: str, data: dict, out: Out) -> None:
+    def update(self, topic: str, data: dict[str, Any], out: Out) -> None:
         try:
             parsed = self.topics.parse(topic)
         except p.TopicError:

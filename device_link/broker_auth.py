@@ -90,7 +90,8 @@ def load_broker_config(path: str | Path) -> BrokerSettings:
     )
     if (auth.cert is None) != (auth.key is None):
         raise BrokerConfigError(f"{p}: cert and key go together")
-    device = data.get("device") if isinstance(data.get("device"), dict) else {}
+    raw_device = data.get("device")
+    device: dict[str, Any] = raw_device if isinstance(raw_device, dict) else {}
     try:
         port = int(broker.get("port", DEFAULT_PORT))
     except (TypeError, ValueError):
@@ -108,8 +109,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="a device bundle's device.toml from `arkaden provision`: host, port and login "
                             "(--host/--port, when given with other values than the defaults, win)")
     group.add_argument("--broker-user", default=None)
-    group.add_argument("--broker-password-file", default=None, help="file holding the password (never on the command line)")
-    group.add_argument("--tls-ca", default=None, help="CA certificate: connect with TLS and check the broker against it")
+    group.add_argument("--broker-password-file", default=None,
+                       help="file holding the password (never on the command line)")
+    group.add_argument("--tls-ca", default=None,
+                       help="CA certificate: connect with TLS and check the broker against it")
     group.add_argument("--tls-cert", default=None, help="client certificate (with --tls-key)")
     group.add_argument("--tls-key", default=None)
 

@@ -8,15 +8,13 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from pydantic import ValidationError
 
 import queue_protocol as p
-from device_link.mqtt_client import make_client
+from device_link.mqtt_client import make_client, properties
 from queue_rules.site import Site
 
 if TYPE_CHECKING:
@@ -36,7 +34,7 @@ class Link:
     """One MQTT v5 client for all simulated devices: requests with correlation data, reconnects itself."""
 
     def __init__(self, site: Site, host: str, port: int, out: Out, *, name: str = "sim",
-                 subscriptions: list[str] | None = None, on_public: Callable[[str, dict], None] | None = None,
+                 subscriptions: list[str] | None = None, on_public: Callable[[str, dict[str, Any]], None] | None = None,
                  device_id: str | None = None, kind: str | None = None, version: str | None = None,
                  on_connected: Callable[[], None] | None = None,
                  on_disconnected: Callable[[], None] | None = None, auth: BrokerAuth | None = None):
@@ -78,7 +76,7 @@ class Link:
 
     def _presence(self, online: bool) -> p.DevicePresence:
         return p.DevicePresence(device=self.device, kind=self.kind or "tool", online=online,
-                                at=datetime.now(timezone.utc), version=self.version, detail=dict(self._detail))
+                                at=datetime.now(UTC), version=self.version, detail=dict(self._detail))
 
     def set_presence_detail(self, detail: dict[str, str]) -> None:
         """Replace the retained presence detail and publish it now if connected (else on connect)."""
@@ -162,7 +160,7 @@ class Link:
         taken it by then (a kiosk that already gave up on a check-in must not have it applied an hour later).
         """
         corr = command.id.encode()
-        props = Properties(PacketTypes.PUBLISH)
+        props = properties()
         props.ResponseTopic = self.reply_topic
         props.CorrelationData = corr
         if expiry_s is not None:

@@ -116,8 +116,11 @@ def server_names(cert: x509.Certificate) -> list[str]:
 
 def still_good(ca: Ca, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, common_name: str) -> bool:
     """Whether a stored certificate can be kept: signed by this CA, for this name and key, not ending soon."""
+    algorithm = cert.signature_hash_algorithm
+    if algorithm is None:  # ed25519 and friends: not what this CA signs with
+        return False
     try:
-        ca.key.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        ca.key.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
     except (InvalidSignature, TypeError, ValueError):
         return False
     cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)

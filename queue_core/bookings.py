@@ -48,7 +48,8 @@ def read_csv(site: Site, path: Path) -> list[Booking]:
         reader = csv.DictReader(f)
         missing = {"code", "service", "slot"} - set(reader.fieldnames or [])
         if missing:
-            raise BookingError(f"{path}: missing column(s) {', '.join(sorted(missing))}; expected {', '.join(CSV_FIELDS)}")
+            raise BookingError(f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+                               f"expected {', '.join(CSV_FIELDS)}")
         out = []
         for row in reader:
             fields = {k: v for k, v in row.items() if k in CSV_FIELDS and v not in (None, "")}

@@ -12,7 +12,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 import queue_protocol as p
-from device_link.mqtt_client import make_client  # also imported from here by tools and tests
+from device_link.mqtt_client import make_client, properties
 from queue_core.service import Incoming, Publication, QueueService, utcnow
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ MAX_PUBLISH_BYTES = 60_000  # below the broker's max_packet_size, which disconne
 
 
 def connect_properties(session_expiry: int = SESSION_EXPIRY_S) -> Properties:
-    props = Properties(PacketTypes.CONNECT)
+    props = properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = session_expiry
     return props
 
@@ -128,7 +128,7 @@ class CoreRunner:
                 continue
             props = None
             if pub.correlation is not None:
-                props = Properties(PacketTypes.PUBLISH)
+                props = properties()
                 props.CorrelationData = pub.correlation
             try:
                 self.client.publish(pub.topic, pub.payload, qos=1, retain=pub.retain, properties=props)

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -24,13 +24,13 @@ class EventRecord(SQLModel, table=True):
     __tablename__ = "event_log"
 
     seq: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)  # type: ignore[call-overload]
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
     day: date = Field(index=True, description="local calendar day at the site")
     type: str = Field(max_length=40)
     actor: str = Field(max_length=80)
     ticket: str | None = Field(default=None, max_length=64, index=True)
     command_key: str | None = Field(default=None, max_length=160)
-    data: str = Field(sa_type=sa.Text)  # type: ignore[call-overload]
+    data: str = Field(sa_type=sa.Text)
 
 
 class BookingRecord(SQLModel, table=True):
@@ -42,11 +42,11 @@ class BookingRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, index=True)
     service: str = Field(max_length=32)
-    slot_start: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    slot_start: datetime = Field(sa_type=sa.DateTime(timezone=True))
     slot_minutes: int = 30
     language: str = Field(default="de", max_length=8)
     party_size: int = 1
-    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 
 class CommandReply(SQLModel, table=True):
@@ -55,8 +55,8 @@ class CommandReply(SQLModel, table=True):
     __tablename__ = "command_reply"
 
     key: str = Field(primary_key=True, max_length=160)
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True))  # type: ignore[call-overload]
-    reply: str = Field(sa_type=sa.Text)  # type: ignore[call-overload]
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    reply: str = Field(sa_type=sa.Text)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def default_db_url() -> str:
 
 def _utc(value: datetime) -> datetime:
     """SQLite hands datetimes back without zone; everything is stored in UTC."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Store:
@@ -113,7 +113,7 @@ class Store:
         with Session(self.engine, expire_on_commit=False) as s:
             s.add_all(records)
             if command_key is not None and reply is not None:
-                s.add(CommandReply(key=command_key, at=datetime.now(timezone.utc), reply=reply))
+                s.add(CommandReply(key=command_key, at=datetime.now(UTC), reply=reply))
             s.commit()
         return [r.seq for r in records if r.seq is not None]
 
@@ -147,7 +147,7 @@ class Store:
         """Remember the answer to a command that changed nothing (a refusal), so a retry gets the same."""
         with Session(self.engine) as s:
             if s.get(CommandReply, command_key) is None:
-                s.add(CommandReply(key=command_key, at=datetime.now(timezone.utc), reply=reply))
+                s.add(CommandReply(key=command_key, at=datetime.now(UTC), reply=reply))
                 s.commit()
 
     # --- bookings -----------------------------------------------------------------------------
@@ -163,7 +163,7 @@ class Store:
                 if exists is None:
                     s.add(BookingRecord(code=b.code, service=b.service, slot_start=_utc(b.slot),
                                         slot_minutes=b.slot_minutes, language=b.language,
-                                        party_size=b.party_size, created_at=datetime.now(timezone.utc)))
+                                        party_size=b.party_size, created_at=datetime.now(UTC)))
                     added += 1
             s.commit()
         return added

@@ -7,14 +7,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from queue_protocol import payloads as p
-from queue_protocol.topics import ROOT, SPECS
+from queue_protocol.topics import ROOT, SPECS, TopicSpec
 
 
 def _type_of(schema: dict[str, Any] | bool, defs: dict[str, Any]) -> str:
     if isinstance(schema, bool):
         return "any"
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in schema:
         return " | ".join(_type_of(s, defs) for s in schema["anyOf"])
     if "enum" in schema:
@@ -117,10 +117,11 @@ def render() -> str:
         "",
     ]
     seen: list[type[BaseModel]] = []
-    for s in SPECS:
-        for m in s.payloads:
-            if m not in seen:
-                seen.append(m)
+    spec: TopicSpec
+    for spec in SPECS:
+        for payload in spec.payloads:
+            if payload not in seen:
+                seen.append(payload)
     for m in [*seen, *_nested_models()]:
         doc = (m.__doc__ or "").strip().replace("\n    ", "\n")
         out += [f"### {m.__name__}", "", doc, "", *_model_table(m), ""]

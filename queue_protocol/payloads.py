@@ -42,8 +42,11 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
 }
 
 CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
-                                 description="unique per command; a repeat with the same id is answered, not re-applied")]
+                                 description="unique per command; a repeat with the same id is answered, "
+                                             "not re-applied")]
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+CounterAction = Literal["next", "recall", "start", "done", "no_show", "park", "transfer", "pause", "resume"]
+ReceptionAction = Literal["move", "priority", "cancel", "return"]
 
 
 class Payload(BaseModel):
@@ -51,7 +54,7 @@ class Payload(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    v: Literal[1] = SCHEMA_VERSION
+    v: Literal[1] = 1  # SCHEMA_VERSION
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()
@@ -112,7 +115,7 @@ class LookupBooking(Command):
 class CounterCommand(Command):
     """A counsellor's desk (button box or desk window) commands its counter."""
 
-    action: Literal["next", "recall", "start", "done", "no_show", "park", "transfer", "pause", "resume"]
+    action: CounterAction
     to_service: Ident | None = Field(default=None, description="transfer only: the next service (warm handover)")
     note: str = Field(default="", max_length=500, description="transfer only: internal note for the next counsellor")
 
@@ -120,7 +123,7 @@ class CounterCommand(Command):
 class ReceptionCommand(Command):
     """Reception acts on one ticket; `operator` is recorded in the event log."""
 
-    action: Literal["move", "priority", "cancel", "return"]
+    action: ReceptionAction
     ticket: str = Field(min_length=1, max_length=64, description="ticket id, or today's number like J-017")
     operator: str = Field(min_length=1, max_length=40)
     to_service: Ident | None = None
@@ -331,6 +334,8 @@ class DevicePresence(Payload):
 
 __all__ = [
     "ERROR_CODES",
+    "CounterAction",
+    "ReceptionAction",
     "Payload",
     "Command",
     "CheckIn",

@@ -148,7 +148,7 @@ class Topics:
             if len(want) != len(levels):
                 continue
             param = None
-            for w, got in zip(want, levels):
+            for w, got in zip(want, levels, strict=True):
                 if w.startswith("{"):
                     param = got
                 elif w != got:

@@ -9,14 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
+from queue_protocol import CounterAction, ReceptionAction
 from queue_rules import events as ev
 from queue_rules.site import Site
 from queue_rules.state import ACTIVE, CounterStatus, QueueState, Ticket, TicketStatus, local_day
-
-CounterAction = Literal["next", "recall", "start", "done", "no_show", "park", "transfer", "pause", "resume"]
-ReceptionAction = Literal["move", "priority", "cancel", "return"]
 
 
 class Rejected(Exception):

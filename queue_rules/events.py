@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -35,7 +35,8 @@ class TicketIssued(_TicketEvent):
     booking_code: str | None = None
     slot: datetime | None = None
     eligible_at: datetime
-    order_at: datetime = Field(description="position in the queue: arrival for walk-ins, slot less the early window for bookings")
+    order_at: datetime = Field(
+        description="position in the queue: arrival for walk-ins, slot less the early window for bookings")
 
 
 class TicketCalled(_TicketEvent):
@@ -109,22 +110,9 @@ class CounterPaused(_Event):
 
 
 Event = Annotated[
-    Union[
-        TicketIssued,
-        TicketCalled,
-        TicketRecalled,
-        ServiceStarted,
-        TicketCompleted,
-        TicketNoShow,
-        TicketParked,
-        TicketTransferred,
-        TicketReturned,
-        TicketMoved,
-        TicketCancelled,
-        PriorityChanged,
-        CounterOpened,
-        CounterPaused,
-    ],
+    TicketIssued | TicketCalled | TicketRecalled | ServiceStarted | TicketCompleted | TicketNoShow | TicketParked
+    | TicketTransferred | TicketReturned | TicketMoved | TicketCancelled | PriorityChanged | CounterOpened
+    | CounterPaused,
     Field(discriminator="type"),
 ]
 

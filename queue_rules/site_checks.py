@@ -42,7 +42,8 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
     prefixes: dict[str, str] = {}
     for i, a in enumerate(s.agencies):
         if a.prefix in prefixes:
-            found.append((f"agencies[{i}].prefix", f"prefix {a.prefix!r} is already used by agency {prefixes[a.prefix]!r}"))
+            found.append((f"agencies[{i}].prefix",
+                          f"prefix {a.prefix!r} is already used by agency {prefixes[a.prefix]!r}"))
         prefixes[a.prefix] = a.id
     agencies = {a.id for a in s.agencies}
     services = {x.id for x in s.services}
@@ -53,9 +54,9 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
         ref(f"services[{i}].agency", svc.agency, agencies, "agency")
     for i, c in enumerate(s.concerns):
         ref(f"concerns[{i}].service", c.service, services, "service")
-    for i, c in enumerate(s.counters):
-        ref(f"counters[{i}].room", c.room, rooms, "room")
-        for j, svc_id in enumerate(c.services):
+    for i, counter in enumerate(s.counters):
+        ref(f"counters[{i}].room", counter.room, rooms, "room")
+        for j, svc_id in enumerate(counter.services):
             ref(f"counters[{i}].services[{j}]", svc_id, services, "service")
     served = {svc for c in s.counters for svc in c.services}
     for i, svc in enumerate(s.services):
@@ -65,14 +66,15 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
         if k.printer is not None:
             ref(f"kiosks[{i}].printer", k.printer, printers, "printer")
     blocks = sorted((k.offline_numbers, i) for i, k in enumerate(s.kiosks) if k.offline_numbers)
-    for (a, _), (b, i) in zip(blocks, blocks[1:]):
-        if b[0] <= a[1]:
-            found.append((f"kiosks[{i}].offline_numbers", f"block {list(b)} overlaps block {list(a)} of another kiosk"))
+    for (first, _), (second, i) in zip(blocks, blocks[1:], strict=False):
+        if second[0] <= first[1]:
+            found.append((f"kiosks[{i}].offline_numbers",
+                          f"block {list(second)} overlaps block {list(first)} of another kiosk"))
     for i, d in enumerate(s.displays):
         for j, a_id in enumerate(d.agencies):
             ref(f"displays[{i}].agencies[{j}]", a_id, agencies, "agency")
-    for i, b in enumerate(s.button_boxes):
-        ref(f"button_boxes[{i}].counter", b.counter, counters, "counter")
+    for i, box in enumerate(s.button_boxes):
+        ref(f"button_boxes[{i}].counter", box.counter, counters, "counter")
     languages = set(s.site.languages)
     if "de" not in languages:
         found.append(("site.languages", "must include 'de': every text falls back to German"))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sortedcontainers import SortedList
@@ -119,7 +121,7 @@ class QueueState:
 
     def ahead_of(self, t: Ticket) -> int:
         """How many waiting clients of the ticket's service come before it."""
-        return self.waiting_ids.get(t.service, SortedList()).bisect_left((t.sort_key(), t.id))
+        return int(self.waiting_ids.get(t.service, SortedList()).bisect_left((t.sort_key(), t.id)))
 
     def waiting_count(self, service: str) -> int:
         return len(self.waiting_ids.get(service, ()))
@@ -273,7 +275,8 @@ def _paused(state: QueueState, e: ev.CounterPaused) -> None:
     c.status, c.since = CounterStatus.PAUSED, e.at
 
 
-_HANDLERS = {
+# each handler takes its own event type: the table is keyed by it
+_HANDLERS: dict[type[ev.Event], Callable[[QueueState, Any], None]] = {
     ev.TicketIssued: _issued,
     ev.TicketCalled: _called,
     ev.TicketRecalled: _recalled,

@@ -34,7 +34,8 @@ def queue_state(state: QueueState, site: Site, service_id: str, now: datetime) -
         1 for c in site.counters
         if service_id in c.services and (cs := state.counters.get(c.id)) is not None and cs.status is CounterStatus.OPEN
     )
-    return p.QueueState(service=svc.id, agency=svc.agency, service_name=svc.name, waiting=state.waiting_count(service_id),
+    return p.QueueState(service=svc.id, agency=svc.agency, service_name=svc.name,
+                        waiting=state.waiting_count(service_id),
                         estimated_wait_min=engine.estimate_wait_minutes(state, site, service_id),
                         open_counters=open_counters, at=now)
 

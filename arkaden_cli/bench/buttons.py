@@ -12,6 +12,8 @@ import tty
 from collections.abc import Callable
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
+
 import queue_protocol as p
 from device_link.mqtt_client import make_client
 from hardware.buttons import ButtonBridge
@@ -68,7 +70,15 @@ class _PtyBox:
         os.close(self.slave)
 
 
-def _display(host: str, port: int, topic: str, arrivals: dict[str, tuple[threading.Event, list[float]]]):  # type: ignore[no-untyped-def]
+def _is(line: str) -> Callable[[str], bool]:
+    return lambda got: got == line
+
+
+def _shows_a_counter(line: str) -> bool:
+    return line.startswith("SHOW ") and line not in ("SHOW NO DATA", "SHOW OFFLINE")
+
+
+def _display(host: str, port: int, topic: str, arrivals: dict[str, tuple[threading.Event, list[float]]]) -> mqtt.Client:
     """One display client: records when each counter's call arrives."""
     subscribed = threading.Event()
 
@@ -108,8 +118,8 @@ def button_to_call(host: str, port: int, workdir: Path, check_in: Callable[[str]
         check_in(f"c-{SERVICE_OF[BOXES[i % len(BOXES)]]}")
     devdir = workdir / "buttons-dev"
     devdir.mkdir()
-    arrivals = {c: (threading.Event(), []) for c in BOXES}
-    display = _display(host, port, p.Topics(site.site.id).call(), arrivals)  # type: ignore[arg-type]
+    arrivals: dict[str, tuple[threading.Event, list[float]]] = {c: (threading.Event(), []) for c in BOXES}
+    display = _display(host, port, p.Topics(site.site.id).call(), arrivals)
     boxes: list[_PtyBox] = []
     quiet = [logging.getLogger(name) for name in ("arkaden.buttons", "arkaden.serial")]
     levels = [q.level for q in quiet]
@@ -121,12 +131,12 @@ def button_to_call(host: str, port: int, workdir: Path, check_in: Callable[[str]
         for c in BOXES:
             boxes.append(_PtyBox(devdir / f"arkaden-box-{c}"))
         bridge.start()
-        for c, box in zip(BOXES, boxes):
-            if not box.wait(lambda x: x == "WHO"):
+        for c, box in zip(BOXES, boxes, strict=True):
+            if not box.wait(_is("WHO")):
                 raise RuntimeError(f"the bridge did not open the box for {c}")
             mark = box.mark()
             box.send(f"HELLO box-{c} bench 1\n")
-            if not box.wait(lambda x: x.startswith("SHOW ") and x not in ("SHOW NO DATA", "SHOW OFFLINE"), mark):
+            if not box.wait(_shows_a_counter, mark):
                 raise RuntimeError(f"box-{c} was not shown its counter")
         out: list[float] = []
         seq = 0
@@ -135,14 +145,14 @@ def button_to_call(host: str, port: int, workdir: Path, check_in: Callable[[str]
             box, event, times = boxes[k], arrivals[BOXES[k]][0], arrivals[BOXES[k]][1]
             mark = box.mark()
             box.send(f"KEY {seq} DONE\n")
-            box.wait(lambda x, s=seq: x == f"ACK {s}", mark)
+            box.wait(_is(f"ACK {seq}"), mark)
             event.clear()
             times.clear()
             sent = time.perf_counter()
             box.send(f"KEY {seq + 1} NEXT\n")
             if event.wait(TIMEOUT_S):
                 out.append((times[0] - sent) * 1000)
-            box.wait(lambda x, s=seq + 1: x == f"ACK {s}", mark)
+            box.wait(_is(f"ACK {seq + 1}"), mark)
             seq += 2
             time.sleep(PAUSE_S)
         return out
@@ -152,5 +162,5 @@ def button_to_call(host: str, port: int, workdir: Path, check_in: Callable[[str]
             box.close()
         display.disconnect()
         display.loop_stop()
-        for q, level in zip(quiet, levels):
+        for q, level in zip(quiet, levels, strict=True):
             q.setLevel(level)

@@ -13,13 +13,13 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+import paho.mqtt.client as mqtt
 
 import queue_protocol as p
 from arkaden_cli.dev_broker import MosquittoBroker, stop_process
-from device_link.mqtt_client import make_client
+from device_link.mqtt_client import make_client, properties
 
 from .buttons import button_to_call
 from .common import COUNTERS_PER_SERVICE, KIOSKS, SERVICES, SITE_ID, core_failed, start_core, stats
@@ -63,10 +63,10 @@ class _Requester:
         if done is not None:
             done(now, msg.payload)
 
-    def send(self, topic: str, body: dict, on_reply: Callable[[float, bytes], None]) -> float:
+    def send(self, topic: str, body: dict[str, Any], on_reply: Callable[[float, bytes], None]) -> float:
         """Publish a request; `on_reply(arrival, payload)` runs in the network thread. Returns the send time."""
         cid = f"{self.name}-{next(self.ids)}"
-        props = Properties(PacketTypes.PUBLISH)
+        props = properties()
         props.ResponseTopic = self.reply_topic
         props.CorrelationData = cid.encode()
         self.pending[cid.encode()] = on_reply
@@ -74,14 +74,22 @@ class _Requester:
         self.client.publish(topic, json.dumps({"v": 1, "id": cid, **body}).encode(), qos=1, properties=props)
         return sent
 
-    def request(self, topic: str, body: dict, timeout: float = TIMEOUT_S) -> tuple[float, dict] | None:
+    def request(self, topic: str, body: dict[str, Any],
+                timeout: float = TIMEOUT_S) -> tuple[float, dict[str, Any]] | None:
         """Send and wait: (milliseconds until the reply arrived, reply), or None on timeout."""
         got = threading.Event()
-        result: list = []
-        sent = self.send(topic, body, lambda at, payload: (result.extend((at, payload)), got.set()))
+        result: list[tuple[float, bytes]] = []
+
+        def on_reply(at: float, payload: bytes) -> None:
+            result.append((at, payload))
+            got.set()
+
+        sent = self.send(topic, body, on_reply)
         if not got.wait(timeout):
             return None
-        return (result[0] - sent) * 1000, json.loads(result[1]) if result[1] else {}
+        at, payload = result[0]
+        reply = json.loads(payload) if payload else {}
+        return (at - sent) * 1000, reply if isinstance(reply, dict) else {}
 
     def close(self) -> None:
         self.client.disconnect()
@@ -104,7 +112,7 @@ class _Displays:
         self._all_subscribed = threading.Event()
         self._stop = threading.Event()
         self.sel = selectors.DefaultSelector()
-        self.clients = []
+        self.clients: list[mqtt.Client] = []
         tag = uuid.uuid4().hex[:6]
         for i in range(count):
             c = make_client(f"bench-display-{i}-{tag}")
@@ -112,7 +120,10 @@ class _Displays:
             c.on_subscribe = self._on_subscribe
             c.on_message = self._on_message
             c.connect(host, port, keepalive=60)
-            self.sel.register(c.socket(), selectors.EVENT_READ, c)
+            sock = c.socket()
+            if sock is None:
+                raise RuntimeError(f"display {i} has no socket after connect")
+            self.sel.register(sock, selectors.EVENT_READ, c)
             self.clients.append(c)
         self._thread = threading.Thread(target=self._pump, name="bench-displays", daemon=True)
         self._thread.start()
@@ -171,7 +182,7 @@ def _wait_for_core(kiosk: _Requester, proc: subprocess.Popen[bytes], workdir: Pa
     raise core_failed(workdir, "the core did not answer a check-in within 30 s")
 
 
-def _sequential(kiosk: _Requester, topic: str, bodies: list[dict]) -> list[float]:
+def _sequential(kiosk: _Requester, topic: str, bodies: list[dict[str, Any]]) -> list[float]:
     samples = []
     for body in bodies:
         answer = kiosk.request(topic, body)
@@ -212,7 +223,7 @@ def _calls(desk: _Requester, displays: _Displays, count: int) -> tuple[list[floa
     """'next' on a counter → TicketCalled at all displays. Counters rotate so the double-press guard never applies."""
     last_press: dict[str, float] = {}
     to_all, to_first = [], []
-    for i, counter in zip(range(count), itertools.cycle(_counter_ids())):
+    for _, counter in zip(range(count), itertools.cycle(_counter_ids()), strict=False):
         wait = last_press.get(counter, 0.0) + GUARD_S - time.monotonic()
         if wait > 0:
             time.sleep(wait)
@@ -243,7 +254,7 @@ def measure(quick: bool = False) -> dict[str, object]:
         workdir = Path(tmp)
         broker = MosquittoBroker(workdir / "broker")
         proc = None
-        clients: list = []
+        clients: list[_Requester | _Displays] = []
         try:
             broker.start()
             proc = start_core(workdir, broker.port)

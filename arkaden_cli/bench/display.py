@@ -13,8 +13,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from paho.mqtt.client import Client
 
@@ -64,7 +66,8 @@ class _Feeder:
         self.client.publish(self.topics.board(), board.to_bytes(), qos=1, retain=True)
 
 
-def _probe(path: Path, proc: subprocess.Popen[bytes], until, what: str, log: Path) -> dict:  # type: ignore[no-untyped-def]
+def _probe(path: Path, proc: subprocess.Popen[bytes], until: Callable[[dict[str, Any]], bool], what: str,
+           log: Path) -> dict[str, Any]:
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -73,13 +76,17 @@ def _probe(path: Path, proc: subprocess.Popen[bytes], until, what: str, log: Pat
             state = json.loads(path.read_text())
         except (OSError, ValueError):
             state = None
-        if state is not None and until(state):
+        if isinstance(state, dict) and until(state):
             return state
         time.sleep(0.1)
     raise RuntimeError(f"the display did not get to {what} within {TIMEOUT_S:.0f} s")
 
 
-def run(quick: bool = False) -> dict:
+def _received(n: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda state: bool(state["calls_received"] >= n)
+
+
+def run(quick: bool = False) -> dict[str, Any]:
     samples, warm, calls = (60, 300, 1000) if quick else (300, 1000, 10_000)
     with tempfile.TemporaryDirectory(prefix="arkaden-display-bench-") as tmp:
         workdir = Path(tmp)
@@ -114,8 +121,7 @@ def run(quick: bool = False) -> dict:
                 while feed.i < samples + target:
                     feed.call()
                     time.sleep(1 / RATE_PER_S)
-                state = _probe(probe, proc, lambda s, n=samples + target: s["calls_received"] >= n, "take the calls",
-                               log)
+                state = _probe(probe, proc, _received(samples + target), "take the calls", log)
                 time.sleep(2.5)  # settle: the next probe shows memory after the last call's frames
                 state = json.loads(probe.read_text())
                 if target == warm:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from kiosk_app.printing.escpos_printer import job_bytes
 from kiosk_app.printing.factory import open_printer
 from kiosk_app.printing.port import PrintOutcome
 from kiosk_app.printing.sample import sample_slip
+from kiosk_app.printing.simulated_printer import SimulatedPrinter
 from kiosk_app.printing.simulator import TcpPrinterSimulator
 from kiosk_app.printing.slip import render_slip
 from queue_rules.site import load_site
@@ -17,6 +19,17 @@ from .common import SOURCE_ROOT, stats
 
 SITE = SOURCE_ROOT / "sites" / "kia-aachen-arkaden.toml"  # the real site: its slips, in six scripts
 LANGS = ("de", "ar", "fa", "ps", "uk", "ti")
+
+
+def _collect(outcomes: list[PrintOutcome], done: threading.Event) -> Callable[[PrintOutcome], None]:
+    def on_done(outcome: PrintOutcome) -> None:
+        outcomes.append(outcome)
+        done.set()
+    return on_done
+
+
+def _jobs_started(n: int) -> Callable[[SimulatedPrinter], bool]:
+    return lambda printer: len(printer.job_started_at) >= n
 
 
 def run(quick: bool = False) -> dict[str, object]:
@@ -41,10 +54,10 @@ def run(quick: bool = False) -> dict[str, object]:
                 outcome: list[PrintOutcome] = []
                 slip = sample_slip(site, LANGS[i % len(LANGS)], seq=500 + i)
                 t0 = time.perf_counter()
-                printer.submit(slip, lambda o, d=done, out=outcome: (out.append(o), d.set()))
+                printer.submit(slip, _collect(outcome, done))
                 if not done.wait(30) or not outcome[0].printed:
                     raise RuntimeError(f"bench print failed: {outcome[0].reason if outcome else 'no answer'}")
-                sim.printer.wait_for(lambda p, k=i: len(p.job_started_at) > k, timeout=10)
+                sim.printer.wait_for(_jobs_started(i + 1), timeout=10)
                 first_byte.append((sim.printer.job_started_at[i] - t0) * 1000)
         finally:
             printer.stop()

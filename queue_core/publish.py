@@ -1,0 +1,138 @@
+"""Track what changed and publish: replies, refusals, audit events and calls, and the retained state, coalesced."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import queue_protocol as p
+from queue_rules import events as ev
+from queue_rules import views
+from queue_rules.site import Site
+from queue_rules.state import QueueState
+
+from .intake import Incoming
+
+_VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One message for the runner to publish."""
+
+    topic: str
+    payload: bytes
+    retain: bool = False
+    correlation: bytes | None = None
+
+
+@dataclass
+class _Dirty:
+    services: set[str] = field(default_factory=set)
+    counters: set[str] = field(default_factory=set)
+    board: bool = False
+    tickets: bool = False
+
+    def any(self) -> bool:
+        return bool(self.services or self.counters or self.board or self.tickets)
+
+
+class ChangeTracker:
+    """Which retained topics changed since the last flush, so a burst of commands updates the board once."""
+
+    def __init__(self, site: Site, topics: p.Topics):
+        self.site, self.topics = site, topics
+        self._dirty = _Dirty()
+
+    def mark_all(self) -> None:
+        """Everything is republished at the next flush (after a rebuild, or a reconnect to the broker)."""
+        site = self.site
+        self._dirty = _Dirty({s.id for s in site.services}, {c.id for c in site.counters}, True, True)
+
+    def before_apply(self, e: ev.Event, state: QueueState) -> None:
+        """A move's old service changes too, and the state forgets it once the event is applied."""
+        if isinstance(e, ev.TicketMoved):
+            self._dirty.services.add(state.tickets[e.ticket].service)
+
+    def applied(self, e: ev.Event, state: QueueState) -> None:
+        """Note what a stored and applied event changed."""
+        d = self._dirty
+        d.tickets = d.board = True
+        ticket = state.tickets.get(getattr(e, "ticket", ""))
+        if ticket is not None:
+            d.services.update(s.service for s in ticket.stops[-2:])
+            d.counters.update(s.counter for s in ticket.stops[-2:] if s.counter)
+        counter = getattr(e, "counter", None)
+        if counter:
+            d.counters.add(counter)
+            d.services.update(self.site.counter(counter).services)
+        # counters whose waiting count changed
+        for c in self.site.counters:
+            if d.services.intersection(c.services):
+                d.counters.add(c.id)
+
+    def flush(self, state: QueueState, now: datetime) -> list[Publication]:
+        """Retained state changed since the last flush: queues, counters, board, reception list."""
+        d, self._dirty = self._dirty, _Dirty()
+        if not d.any():
+            return []
+        site, topics = self.site, self.topics
+        out = []
+        for service in sorted(d.services):
+            out.append(Publication(topics.queue(service),
+                                   views.queue_state(state, site, service, now).to_bytes(), retain=True))
+        for counter in sorted(d.counters):
+            out.append(Publication(topics.counter_state(counter),
+                                   views.counter_state(state, site, counter, now).to_bytes(), retain=True))
+        if d.board:
+            out.append(Publication(topics.board(), views.board_state(state, site, now).to_bytes(), retain=True))
+        if d.tickets:
+            out.append(Publication(topics.tickets(), views.ticket_list(state, now).to_bytes(), retain=True))
+        return out
+
+
+def event_publications(topics: p.Topics, site: Site, state: QueueState, seq: int, e: ev.Event) -> list[Publication]:
+    """A committed event for the audit topic, and the public call when it calls a number."""
+    audit = p.AuditEvent(seq=seq, type=e.type, at=e.at, actor=e.actor,
+                         data=e.model_dump(mode="json", exclude={"type", "at", "actor"}))
+    out = [Publication(topics.event(e.type), audit.to_bytes())]
+    if isinstance(e, (ev.TicketCalled, ev.TicketRecalled)):
+        t = state.tickets[e.ticket]
+        call = views.ticket_called(site, t, e.counter, e.at, recall=isinstance(e, ev.TicketRecalled))
+        out.append(Publication(topics.call(), call.to_bytes()))
+    return out
+
+
+def reply(topics: p.Topics, msg: Incoming, payload: bytes) -> list[Publication]:
+    """Answer on the requester's Response Topic, but only if it is one of this site's reply topics."""
+    if msg.response_topic is None or not _reply_topic_ok(topics, msg.response_topic):
+        return []
+    return [Publication(msg.response_topic, payload, correlation=msg.correlation)]
+
+
+def refusal(topics: p.Topics, msg: Incoming, command_id: str | None, code: str, message: str,
+            now: datetime) -> list[Publication]:
+    """A refused command: `CommandRejected` on the error topic, and an error reply when one was asked for."""
+    rejected = p.CommandRejected(command_id=command_id, topic=msg.topic[:200], code=code, message=message, at=now)
+    out = [Publication(topics.error(), rejected.to_bytes())]
+    if msg.response_topic is not None and _reply_topic_ok(topics, msg.response_topic):
+        error = p.ErrorInfo(code=code, message=message)
+        cid = command_id if command_id and _VALID_ID.fullmatch(command_id) else "unknown"
+        answer: p.Payload
+        if "/cmd/checkin/" in msg.topic:
+            answer = p.CheckInReply(id=cid, ok=False, error=error)
+        elif "/cmd/lookup/" in msg.topic:
+            answer = p.LookupReply(id=cid, ok=False, error=error)
+        else:
+            answer = p.CommandResult(id=cid, ok=False, error=error)
+        out.append(Publication(msg.response_topic, answer.to_bytes(), correlation=msg.correlation))
+    return out
+
+
+def _reply_topic_ok(topics: p.Topics, topic: str) -> bool:
+    """Only answer on reply topics of this site, never on arbitrary topics a client names."""
+    try:
+        return topics.parse(topic).spec.name == "reply"
+    except p.TopicError:
+        return False

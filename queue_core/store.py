@@ -11,52 +11,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from queue_rules import events as ev
 
+from .tables import BookingRecord, CommandReply, EventRecord
+
 log = logging.getLogger("arkaden.store")
-
-
-class EventRecord(SQLModel, table=True):
-    """One state change. Rows are only ever inserted; `data` is the full event as JSON."""
-
-    __tablename__ = "event_log"
-
-    seq: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
-    day: date = Field(index=True, description="local calendar day at the site")
-    type: str = Field(max_length=40)
-    actor: str = Field(max_length=80)
-    ticket: str | None = Field(default=None, max_length=64, index=True)
-    command_key: str | None = Field(default=None, max_length=160)
-    data: str = Field(sa_type=sa.Text)
-
-
-class BookingRecord(SQLModel, table=True):
-    """A booked appointment: code, service, slot, language and party size. Never sent on public topics."""
-
-    __tablename__ = "booking"
-    __table_args__ = (sa.UniqueConstraint("code", "service", "slot_start"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=32, index=True)
-    service: str = Field(max_length=32)
-    slot_start: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    slot_minutes: int = 30
-    language: str = Field(default="de", max_length=8)
-    party_size: int = 1
-    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-
-
-class CommandReply(SQLModel, table=True):
-    """The answer given to a command id, so a repeated command is answered again and not re-applied."""
-
-    __tablename__ = "command_reply"
-
-    key: str = Field(primary_key=True, max_length=160)
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
-    reply: str = Field(sa_type=sa.Text)
 
 
 @dataclass(frozen=True)
@@ -195,7 +156,3 @@ def _make_engine(url: str) -> Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
-
-
-def metadata() -> sa.MetaData:
-    return SQLModel.metadata

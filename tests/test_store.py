@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from queue_core.store import Store, default_db_url
+from queue_core.tables import metadata
 from queue_rules import events as ev
-from queue_core.store import Store, default_db_url, metadata
 
 
 def test_migrations_create_exactly_the_models_schema(db_url: str) -> None:
@@ -24,7 +25,7 @@ def test_migrations_create_exactly_the_models_schema(db_url: str) -> None:
 def test_events_come_back_in_order_with_their_time_zone(db_url: str) -> None:
     store = Store(db_url)
     store.migrate()
-    at = datetime(2026, 11, 17, 8, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
     written = [ev.CounterOpened(at=at + timedelta(seconds=i), actor="counter:x", counter=f"c{i}") for i in range(50)]
     seqs = store.append(written[:20], tz_day=date(2026, 11, 17))
     store.append(written[20:], tz_day=date(2026, 11, 17), command_key="k", reply="{}")

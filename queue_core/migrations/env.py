@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from queue_core.store import metadata
+from queue_core.tables import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

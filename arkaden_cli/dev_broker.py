@@ -7,9 +7,10 @@ import shutil
 import socket
 import subprocess
 import time
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
+
+from device_link.package_data import PackageDataError, package_path
 
 # Debian installs mosquitto in /usr/sbin, which is often missing from a user's PATH.
 SBIN_DIRS: tuple[str, ...] = ("/usr/sbin", "/usr/local/sbin", "/sbin")
@@ -23,10 +24,10 @@ def dev_config() -> Path:
 
 
 def _package_file(name: str) -> Path:
-    path = resources.files("arkaden_cli") / "data" / name
-    if not isinstance(path, Path):  # a zipped install: Mosquitto needs a real file
-        raise BrokerUnavailable(f"{name} is not a file on disk; install arkaden unzipped")
-    return path
+    try:
+        return package_path("arkaden_cli", "data", name)  # Mosquitto needs a real file
+    except PackageDataError as exc:
+        raise BrokerUnavailable(str(exc)) from None
 
 
 class BrokerUnavailable(RuntimeError):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import signal
+import subprocess
+import sys
 import threading
 
 from .common import broker_from, site_or_exit, with_broker
@@ -65,7 +67,21 @@ def cmd_buttons(args: argparse.Namespace) -> int:
 def cmd_display(args: argparse.Namespace) -> int:
     from display_app.main import run_display
 
-    return run_display(args, site_or_exit(args.site))
+    site = site_or_exit(args.site)
+    if args.tour and args.orientation is None:
+        return _tour_both_orientations(args)
+    return run_display(args, site)
+
+
+def _tour_both_orientations(args: argparse.Namespace) -> int:
+    """`display --tour` without --orientation: one child per orientation (Kivy's window size is fixed per process)."""
+    display = args.display or broker_from(args).device_id or ""
+    rc = 0
+    for orientation in ("landscape", "portrait"):
+        cmd = [sys.executable, "-m", "arkaden_cli", "display", "--site", args.site, "--display", display,
+               "--tour", args.tour, "--orientation", orientation]
+        rc = rc or subprocess.run(cmd, check=False).returncode
+    return rc
 
 
 def cmd_reception(args: argparse.Namespace) -> int:

@@ -10,6 +10,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.client import ConnectFlags, DisconnectFlags
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
 import queue_protocol as p
 from arkaden_cli.simulate import LOST_AFTER_S, _stop_event_with_signals
 from device_link.broker_auth import BrokerAuth
@@ -101,7 +106,8 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
     ever = [False]
     client = make_client(f"arkaden-watch-{uuid.uuid4().hex[:8]}", auth)
 
-    def on_connect(c, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def on_connect(c: mqtt.Client, userdata: object, flags: ConnectFlags, reason_code: ReasonCode,
+                   properties: Properties | None) -> None:
         if reason_code.is_failure:
             out(f"broker {host}:{port} refused the connection: {reason_code}")
             return
@@ -111,10 +117,11 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
         ever[0] = True
         connected.set()
 
-    def on_disconnect(c, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def on_disconnect(c: mqtt.Client, userdata: object, flags: DisconnectFlags, reason_code: ReasonCode,
+                      properties: Properties | None) -> None:
         connected.clear()
 
-    def on_message(c, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+    def on_message(c: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:
             data = json.loads(msg.payload) if msg.payload else {}
             if isinstance(data, dict):

@@ -11,6 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.client import ConnectFlags, DisconnectFlags
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
 import queue_protocol as p
@@ -105,7 +109,8 @@ class Link:
     def new_id(self) -> str:
         return f"{self.device}-{next(self.ids)}"
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: ConnectFlags,
+                    reason_code: ReasonCode, properties: Properties | None) -> None:
         if reason_code.is_failure:
             if str(reason_code) != self._refused:  # say it once, not on every retry
                 self._refused = str(reason_code)
@@ -124,7 +129,8 @@ class Link:
             except Exception:  # a callback must never break paho's loop
                 pass
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: DisconnectFlags,
+                       reason_code: ReasonCode, properties: Properties | None) -> None:
         self.connected.clear()
         if self.on_disconnected is not None:
             try:
@@ -132,7 +138,7 @@ class Link:
             except Exception:
                 pass
 
-    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         if msg.topic == self.reply_topic:
             corr = getattr(msg.properties, "CorrelationData", None) if msg.properties else None
             with self._cv:

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -89,7 +90,7 @@ class BoardModel:
     def shows_counter(self, counter: str) -> bool:
         return counter in self.counters
 
-    def apply_board(self, data: dict) -> bool:
+    def apply_board(self, data: dict[str, Any]) -> bool:
         """A BoardState (retained; also right after connecting). False when it is not a valid one."""
         try:
             board = p.BoardState.model_validate(data)
@@ -110,7 +111,7 @@ class BoardModel:
         self._arrange()
         return True
 
-    def apply_call(self, data: dict) -> CallView | None:
+    def apply_call(self, data: dict[str, Any]) -> CallView | None:
         """A TicketCalled event: the call if this display shows it (it is then highlighted), else None."""
         try:
             called = p.TicketCalled.model_validate(data)

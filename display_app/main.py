@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from device_link.broker_auth import settings_or_exit
 from queue_rules.site import Site
@@ -36,9 +37,8 @@ def run_display(args: argparse.Namespace, site: Site) -> int:
               file=sys.stderr)
         return 2
     if args.tour and args.orientation is None:
-        from .tour import tour_all
-
-        return tour_all(args.site, args.display, Path(args.tour))
+        print("arkaden display --tour renders one orientation per process: give --orientation", file=sys.stderr)
+        return 2
     configured = next(d for d in site.displays if d.id == args.display).orientation
     settings = DisplaySettings(
         site=site, display_id=args.display, host=broker.host, port=broker.port, auth=broker.auth,
@@ -78,9 +78,9 @@ def run_reception(args: argparse.Namespace, site: Site) -> int:
     return 0
 
 
-def _stop_on_signals(app) -> None:  # type: ignore[no-untyped-def]
+def _stop_on_signals(app: Any) -> None:
     """SIGTERM (systemd) and SIGINT stop the app cleanly: presence goes offline, the sound worker ends."""
-    def stop(*_):  # type: ignore[no-untyped-def]
+    def stop(*_: object) -> None:
         from kivy.clock import Clock
 
         Clock.schedule_once(lambda _dt: app.stop(), 0)

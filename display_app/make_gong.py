@@ -12,6 +12,8 @@ import sys
 import wave
 from pathlib import Path
 
+from device_link.package_data import package_path
+
 RATE = 22050
 SECONDS = 2.2
 # two strokes, as a "ding-dong" gong: (start s, fundamental Hz); each stroke has a few inharmonic partials
@@ -19,7 +21,14 @@ STROKES = ((0.0, 659.25), (0.55, 523.25))
 PARTIALS = ((1.0, 1.0, 1.6), (2.01, 0.35, 0.9), (2.76, 0.2, 0.6), (4.07, 0.08, 0.35))  # ratio, level, decay s
 PEAK = 0.6  # of full scale: loud enough for a hall, no clipping
 
-GONG = Path(__file__).resolve().parent / "sounds" / "gong.wav"
+
+def _gong() -> Path:
+    """The shipped gong, package data read in place (sox and aplay play it by path)."""
+    return package_path("display_app", "sounds", "gong.wav")
+
+
+# played by display_app.sound; main() rewrites it in place, which is meant for a source checkout only
+GONG = _gong()
 
 
 def samples() -> list[int]:

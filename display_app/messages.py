@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from device_link.package_data import package_path
 from ui_common.i18n import Translations
 
 DOMAIN = "display"
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def _locale_dir() -> Path:
+    """The catalogues, package data read in place (gettext and Babel open them by path)."""
+    return package_path("display_app", "locale")
+
+
+LOCALE_DIR = _locale_dir()
 
 
 def N_(msgid: str) -> str:

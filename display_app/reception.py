@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from kivy.lang import Builder
@@ -14,10 +13,11 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
+from device_link.package_data import package_path
+
 from . import palette as P
 from .reception_model import STATUS_DE, ReceptionModel
 
-KV = Path(__file__).with_suffix(".kv")
 QUEUE_HINTS = [0.46, 0.16, 0.19, 0.19]
 COUNTER_HINTS = [0.27, 0.13, 0.28, 0.18, 0.14]
 DEVICE_HINTS = [0.38, 0.2, 0.13, 0.29]
@@ -27,8 +27,9 @@ KIND_DE = {"core": "Zentrale", "kiosk": "Kiosk", "printer": "Drucker", "display"
 
 
 def load_kv() -> None:
-    if str(KV) not in Builder.files:
-        Builder.load_file(str(KV))
+    kv = package_path("display_app", "reception.kv")
+    if str(kv) not in Builder.files:
+        Builder.load_file(str(kv))
 
 
 class TableRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
@@ -64,10 +65,10 @@ class TableRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
                 self.add_widget(label)
         hints = self.hints if len(self.hints) == len(self.cells) else [1] * len(self.cells)
         colour = P.rgba(P.R_ALERT_TEXT if self.alert and not self.selected else P.R_TEXT)
-        for label, text, hint in zip(reversed(self.children), self.cells, hints):
+        for label, text, hint in zip(reversed(self.children), self.cells, hints, strict=True):
             label.text, label.size_hint_x, label.color = text, hint, colour
 
-    def refresh_view_attrs(self, rv: Any, index: int, data: dict) -> Any:
+    def refresh_view_attrs(self, rv: Any, index: int, data: dict[str, Any]) -> Any:
         self.ticket = data.get("ticket", "")
         return super().refresh_view_attrs(rv, index, data)
 
@@ -89,7 +90,7 @@ class ReceptionScreen(BoxLayout):
     result = StringProperty("")
     result_ok = BooleanProperty(True)
 
-    def setup(self, model: ReceptionModel, on_action: Callable[[str, dict], None]) -> None:
+    def setup(self, model: ReceptionModel, on_action: Callable[[str, dict[str, Any]], None]) -> None:
         self.model, self.on_action = model, on_action
         self.title = f"Empfang · {model.site.site.name} · {model.operator}"
         self.service_names = [name for _, name in model.service_choices()]
@@ -119,8 +120,9 @@ class ReceptionScreen(BoxLayout):
         self.status = "verbunden" if m.connected else "KEINE VERBINDUNG zur Zentrale – wird wiederhergestellt"
         self.status_bad = not m.connected
         self.ids.queues.data = [
-            {"cells": [f"{q.name} ({q.agency})", str(q.waiting), "-" if q.longest_min is None else f"{q.longest_min} min",
-                       f"{q.estimate_min} min"], "hints": QUEUE_HINTS, "alert": q.breached}
+            {"cells": [f"{q.name} ({q.agency})", str(q.waiting),
+                       "-" if q.longest_min is None else f"{q.longest_min} min", f"{q.estimate_min} min"],
+             "hints": QUEUE_HINTS, "alert": q.breached}
             for q in m.queue_rows(now)]
         self.ids.counters.data = [
             {"cells": [c.label, c.room, STATUS_DE.get(c.status, c.status), c.number,

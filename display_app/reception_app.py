@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 import queue_protocol as p
+from device_link.link import BadReply, Link
 from queue_rules.site import Site
 
 from .reception_model import ReceptionModel
@@ -53,11 +56,9 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
             self.queue = MainThreadQueue()
             self._refresh = Clock.create_trigger(lambda _dt: self.screen.show(self.now()), -1)
             self._ticker = Clock.schedule_interval(lambda _dt: self._refresh(), REFRESH_S)
-            self.sent: list[dict] = []
-            self.link = None
+            self.sent: list[dict[str, Any]] = []
+            self.link: Link | None = None
             if connect:
-                from device_link.link import Link
-
                 t = self.topics
                 self.link = Link(settings.site, settings.host, settings.port, lambda line: log.info("%s", line),
                                  auth=settings.auth,
@@ -75,7 +76,7 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
         def now() -> datetime:
             return datetime.now(UTC)
 
-        def _handle(self, topic: str, data: dict) -> None:
+        def _handle(self, topic: str, data: dict[str, Any]) -> None:
             try:
                 family = self.topics.parse(topic).spec.name
             except p.TopicError:
@@ -87,24 +88,33 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
             self.model.connected = connected
             self._refresh()
 
-        def send(self, action: str, body: dict) -> None:
+        def send(self, action: str, body: dict[str, Any]) -> None:
             """Send a ReceptionCommand as a v5 request in a worker (the UI stays responsive); show the answer."""
             ticket = self.model.selected_ticket()
             number = ticket.number if ticket else body["ticket"]
             self.sent.append(body)
             self.model.result, self.model.result_ok = f"{action} {number}: gesendet …", True
             self._refresh()
-            if self.link is None:
+            link = self.link
+            if link is None:
+                return
+            try:
+                command = p.ReceptionCommand.model_validate({**body, "id": link.new_id()})
+            except ValidationError as exc:  # the model checked it already; the core would refuse it so
+                self.model.result, self.model.result_ok = f"{action} {number}: abgelehnt – {exc}", False
+                self._refresh()
                 return
 
             def work() -> None:
-                assert self.link is not None
-                reply = self.link.request(self.topics.reception_cmd(settings.desk), body)
+                try:
+                    reply = link.request(self.topics.reception_cmd(settings.desk), command, p.CommandResult)
+                except BadReply:
+                    reply = None  # an answer that does not fit the protocol is as good as none
                 self.queue.post(self._answered, action, number, reply)
 
             threading.Thread(target=work, name="reception-command", daemon=True).start()
 
-        def _answered(self, action: str, number: str, reply: dict | None) -> None:
+        def _answered(self, action: str, number: str, reply: p.CommandResult | None) -> None:
             self.model.took(action, number, reply)
             self._refresh()
 

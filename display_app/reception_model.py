@@ -278,15 +278,15 @@ class ReceptionModel:
         p.ReceptionCommand.model_validate({"id": "check", **body})  # refuse locally what the core would refuse
         return body
 
-    def took(self, action: str, number: str, reply: dict[str, Any] | None) -> None:
-        """Record the core's answer to an action for the status line."""
+    def took(self, action: str, number: str, reply: p.CommandResult | None) -> None:
+        """Record the core's answer to an action for the status line (None: no usable answer came)."""
         if reply is None:
             self.result, self.result_ok = f"{action} {number}: keine Antwort der Zentrale (Verbindung?)", False
-        elif reply.get("ok"):
+        elif reply.ok:
             self.result, self.result_ok = f"{action} {number}: erledigt", True
         else:
-            err = reply.get("error") or {}
-            self.result, self.result_ok = f"{action} {number}: abgelehnt – {err.get('message', '?')}", False
+            why = reply.error.message if reply.error else "?"
+            self.result, self.result_ok = f"{action} {number}: abgelehnt – {why}", False
 
     def service_choices(self) -> list[tuple[str, str]]:
         return [(s.id, s.name["de"]) for s in self.site.services]

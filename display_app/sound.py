@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -192,7 +192,8 @@ class SoundWorker:
             self._last_error = now
 
 
-def announcement_for(number: str, room: str, counter: str, languages: Sequence[str], gettext) -> Announcement:  # type: ignore[no-untyped-def]
+def announcement_for(number: str, room: str, counter: str, languages: Sequence[str],
+                     gettext: Callable[[str, str], str]) -> Announcement:
     """The texts for a call in each language (``gettext(lang, msgid)``); no languages: the gong alone."""
     from .messages import ANNOUNCEMENT
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +11,7 @@ from queue_rules.site import Site
 from ui_common import drive
 
 
-def busy_board(site: Site, display_id: str, now: datetime) -> tuple[dict, dict]:
+def busy_board(site: Site, display_id: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """A BoardState with many calls and long queues for the display's agencies, and one fresh call."""
     display = next(d for d in site.displays if d.id == display_id)
     wanted = set(display.agencies) or {a.id for a in site.agencies}
@@ -55,13 +53,3 @@ def render(app: Any, out: Path, orientation: str) -> list[Path]:
 
     drive.run_driven(app, script)
     return made
-
-
-def tour_all(site_path: str, display_id: str, out: Path) -> int:
-    """One child process per orientation (Kivy's window size is fixed per process)."""
-    rc = 0
-    for orientation in ("landscape", "portrait"):
-        cmd = [sys.executable, "-m", "arkaden_cli", "display", "--site", site_path, "--display", display_id,
-               "--tour", str(out), "--orientation", orientation]
-        rc = rc or subprocess.run(cmd, check=False).returncode
-    return rc

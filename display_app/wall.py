@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from device_link.package_data import package_path
 from ui_common.i18n import Translations
 from ui_common.text import text_style
 
@@ -16,14 +18,14 @@ from . import messages as m
 from .board_model import BoardModel, CallView
 from .layout import WallLayout
 
-KV = Path(__file__).with_suffix(".kv")
 HINT_FONT = 54
 HINT_FONT_MIN = 30
 
 
 def load_kv() -> None:
-    if str(KV) not in Builder.files:
-        Builder.load_file(str(KV))
+    kv = package_path("display_app", "wall.kv")
+    if str(kv) not in Builder.files:
+        Builder.load_file(str(kv))
 
 
 class CallRow(BoxLayout):
@@ -86,7 +88,7 @@ class WallScreen(BoxLayout):
         self._hint_lang = ""
         self.ids.hint.bind(texture_size=self._fit_hint)
 
-    def _fit_hint(self, label, size) -> None:  # type: ignore[no-untyped-def]
+    def _fit_hint(self, label: Any, size: Sequence[float]) -> None:
         """A long hint (e.g. Romanian, or Farsi in portrait) gets a smaller font until it fits its bar."""
         if size[1] > label.height - 8 and self.hint_size > HINT_FONT_MIN:
             self.hint_size -= 4
@@ -106,7 +108,7 @@ class WallScreen(BoxLayout):
             cell.number = recent.number if recent else ""
             cell.place = f"{recent.room} · {recent.counter_label}" if recent else ""
         about = self.texts.gettext("de", m.WAIT_ABOUT)
-        for row, q in zip(self.queue_rows, model.queues):
+        for row, q in zip(self.queue_rows, model.queues, strict=False):  # stops at the shorter
             row.agency = q.short
             row.waiting = str(q.waiting)
             if not q.waiting:

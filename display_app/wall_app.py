@@ -113,11 +113,11 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
             return worker
 
         # --- from the network thread ---------------------------------------------------------
-        def _arrived(self, topic: str, data: dict) -> None:
+        def _arrived(self, topic: str, data: dict[str, Any]) -> None:
             self.queue.post(self._handle, topic, data, time.perf_counter())
 
         # --- on the Kivy thread ----------------------------------------------------------------
-        def _handle(self, topic: str, data: dict, arrived: float) -> None:
+        def _handle(self, topic: str, data: dict[str, Any], arrived: float) -> None:
             self.messages += 1
             try:
                 family = self.topics.parse(topic).spec.name
@@ -160,7 +160,7 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
             return True
 
         # --- state for tests and the benchmark -------------------------------------------------
-        def state(self) -> dict:
+        def state(self) -> dict[str, Any]:
             from kivy.clock import Clock as _Clock
 
             return {

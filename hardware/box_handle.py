@@ -9,11 +9,12 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import ValidationError
 
 import queue_protocol as p
+from device_link.link import BadReply
 from queue_rules.site import ButtonBox
 
 from . import box_protocol as bp
@@ -24,9 +25,11 @@ REQUEST_TIMEOUT_S = 2.0  # then the same command (same id) is sent again; the co
 FLASH_S = 2.0  # how long an error stays on the box's display
 REMEMBERED_PRESSES = 512  # answered presses kept per box, so a re-sent KEY is acknowledged, not re-applied
 MAX_PENDING = 8  # presses of one box waiting for the core; a box that sends more is not acknowledged
-ACTIONS = {"NEXT": "next", "RECALL": "recall", "DONE": "done", "NOSHOW": "no_show"}  # PAUSE: pause or resume
+Action = Literal["next", "recall", "done", "no_show", "pause", "resume"]  # what a box's keys command
+ACTIONS: dict[str, Action] = {"NEXT": "next", "RECALL": "recall", "DONE": "done", "NOSHOW": "no_show"}  # PAUSE toggles
 ERROR_TEXT = {"no_current_ticket": "NO CLIENT", "wrong_state": "NOT NOW", "busy": "FINISH FIRST",
               "closed": "CLOSED", "storage": "CORE ERROR", "internal": "CORE ERROR"}
+R = TypeVar("R", bound=p.Payload)
 
 
 class CoreLink(Protocol):
@@ -34,8 +37,9 @@ class CoreLink(Protocol):
 
     connected: threading.Event
 
-    def request(self, topic: str, payload: dict[str, Any], timeout: float = ..., *,
-                cid: str | None = None) -> dict | None: ...
+    def request(self, topic: str, command: p.Command, reply: type[R], timeout: float = ...) -> R | None:
+        """The reply parsed with ``reply``; None when none came in time; raises ``BadReply`` when it does not fit."""
+        ...
 
     def set_presence_detail(self, detail: dict[str, str]) -> None: ...
 
@@ -54,8 +58,7 @@ class Writer(Protocol):
 class Press:
     key: tuple[str, int]  # (boot, seq): the same press, however often the box sends it
     seq: int
-    cid: str
-    payload: dict[str, str]
+    command: p.CounterCommand  # its id is <box>.<boot>.<seq>
 
 
 def render(state: p.CounterState | None, online: bool) -> tuple[str, bp.LedMode]:
@@ -175,14 +178,14 @@ class BoxHandle:
                 return
             if key.name == "PAUSE":
                 paused = self._state is not None and self._state.status == "paused"
-                action = "resume" if paused else "pause"
+                action: Action = "resume" if paused else "pause"
             else:
                 action = ACTIONS[key.name]
             if key.name == "NEXT":
                 self._last_next = now
             self._pending.add(k)
             cid = f"{self.box.id}.{self.boot}.{key.seq}"
-            self._queue.put(Press(k, key.seq, cid, {"action": action}))
+            self._queue.put(Press(k, key.seq, p.CounterCommand(id=cid, action=action)))
 
     def _remember(self, k: tuple[str, int], outcome: str) -> None:
         self._answered[k] = outcome
@@ -194,27 +197,30 @@ class BoxHandle:
             press = self._queue.get()
             if press is None:
                 return
-            reply = None
+            reply: p.CommandResult | None = None
             while reply is None:
                 if self._stopping.is_set():
                     return  # not acknowledged: the box sends it again to the next bridge, with the same id
                 if not self.link.connected.wait(0.5):
                     continue
-                reply = self.link.request(self.command_topic, press.payload, timeout=REQUEST_TIMEOUT_S,
-                                          cid=press.cid)
-            error = None if reply.get("ok") else ((reply.get("error") or {}).get("code") or "refused")
+                try:
+                    reply = self.link.request(self.command_topic, press.command, p.CommandResult,
+                                              timeout=REQUEST_TIMEOUT_S)
+                except BadReply:  # as good as no answer: the same command again, after the same wait
+                    self._stopping.wait(REQUEST_TIMEOUT_S)
+            error = None if reply.ok else ((reply.error.code if reply.error else "") or "refused")
             with self._lock:
                 self._pending.discard(press.key)
                 self._remember(press.key, error or "ok")
                 self.counts["applied" if error is None else "refused"] += 1
                 self._write(bp.ack(press.seq))
             if error is not None:
-                log.info("%s: %s refused: %s", self.box.id, press.payload["action"], error)
+                log.info("%s: %s refused: %s", self.box.id, press.command.action, error)
                 self.flash(ERROR_TEXT.get(error, error.upper()))
 
     # --- to the box ------------------------------------------------------------------------------
 
-    def on_counter_state(self, data: dict) -> None:
+    def on_counter_state(self, data: dict[str, Any]) -> None:
         """The counter's retained state from the core (paho's thread)."""
         try:
             state = p.CounterState.model_validate(data)
@@ -252,31 +258,3 @@ class BoxHandle:
         if writer is not None:
             writer.write(data)
 
-
-class FakeCoreLink:
-    """A ``CoreLink`` for unit tests: records requests and answers them with ``answer(topic, payload)``."""
-
-    def __init__(self, answer: Callable[[str, dict], dict | None] | None = None, *, online: bool = True):
-        self.connected = threading.Event()
-        if online:
-            self.connected.set()
-        self.answer = answer or (lambda topic, payload: {"ok": True})
-        self.requests: list[tuple[str, dict, str | None]] = []
-        self.details: list[dict[str, str]] = []
-
-    def request(self, topic: str, payload: dict[str, Any], timeout: float = REQUEST_TIMEOUT_S, *,
-                cid: str | None = None) -> dict | None:
-        self.requests.append((topic, dict(payload), cid))
-        reply = self.answer(topic, payload)
-        if reply is None:  # no answer: like the real link, this took a while
-            time.sleep(min(timeout, 0.05))
-        return reply
-
-    def set_presence_detail(self, detail: dict[str, str]) -> None:
-        self.details.append(dict(detail))
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass

@@ -12,14 +12,15 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import queue_protocol as p
 from device_link.broker_auth import BrokerAuth
 from queue_rules.site import ButtonBox, Site
+from serial_devices.line_port import LinePort, Locate, by_usb_serial, existing, expand
 
 from . import box_protocol as bp
 from .box_handle import BoxHandle, CoreLink
-from .serial_port import LinePort, Locate, by_usb_serial, existing, expand
 
 log = logging.getLogger("arkaden.buttons")
 
@@ -110,7 +111,7 @@ class ButtonBridge:
     def __init__(self, site: Site, host: str, port: int, *, patterns: list[str] | None = None,
                  guard_s: float | None = None, device_id: str | None = None,
                  link_factory: LinkFactory | None = None, clock: Callable[[], float] = time.monotonic,
-                 port_options: dict | None = None, auth: BrokerAuth | None = None):
+                 port_options: dict[str, Any] | None = None, auth: BrokerAuth | None = None):
         self.site = site
         self.auth = auth
         self.topics = p.Topics(site.site.id)
@@ -132,7 +133,7 @@ class ButtonBridge:
         self.link = self._link_factory(device_id=self.device_id, kind="button_bridge")
 
     def _real_link(self, *, device_id: str, kind: str, subscriptions: list[str] | None = None,
-                   on_public: Callable[[str, dict], None] | None = None,
+                   on_public: Callable[[str, dict[str, Any]], None] | None = None,
                    on_connected: Callable[[], None] | None = None,
                    on_disconnected: Callable[[], None] | None = None) -> CoreLink:
         from device_link.link import Link
@@ -186,7 +187,7 @@ class ButtonBridge:
                 return handle
             holder: list[BoxHandle] = []
 
-            def on_public(topic: str, data: dict) -> None:
+            def on_public(topic: str, data: dict[str, Any]) -> None:
                 if holder and topic == holder[0].state_topic:
                     holder[0].on_counter_state(data)
 

@@ -18,8 +18,9 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from hardware.scanner import ScannerSource
+from device_link.package_data import package_path
 from queue_rules.site import Site
+from serial_devices.scanner import ScannerSource
 from ui_common.bridge import MainThreadQueue
 from ui_common.languages import language
 
@@ -32,7 +33,11 @@ from .screens import SCREEN_OF_STEP, all_screens
 from .status import DeviceStatus
 
 log = logging.getLogger("arkaden.kiosk")
-HERE = Path(__file__).resolve().parent
+
+
+def _kv_dir() -> Path:
+    """The package's directory, where the .kv rules are package data read in place."""
+    return package_path("kiosk_app")  # Kivy's Builder reads the rules by path
 
 
 @dataclass
@@ -107,9 +112,10 @@ class KioskApp(App):
 
     def build(self) -> ScreenManager:
         Window.clearcolor = PALETTE.rgba("background")
-        Builder.load_file(str(HERE / "widgets.kv"))
+        kv = _kv_dir()
+        Builder.load_file(str(kv / "widgets.kv"))
         for cls in all_screens():
-            Builder.load_file(str(HERE / "screens" / f"{cls.__module__.rsplit('.', 1)[-1]}.kv"))
+            Builder.load_file(str(kv / "screens" / f"{cls.__module__.rsplit('.', 1)[-1]}.kv"))
         self.queue = MainThreadQueue()
         p = self.parts
         self.flow = KioskFlow(p.site, p.backend, p.printer, run=self._run, post=self.queue.post, clock=p.clock,

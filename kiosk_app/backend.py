@@ -121,7 +121,7 @@ class FakeBackend:
     refuse_with: str = ""          # every check-in is refused with this code (tests)
     unavailable: bool = False      # behaves like an unreachable core
     requests: list[CheckInRequest] = field(default_factory=list)
-    _seq: dict[str, itertools.count] = field(default_factory=dict)
+    _seq: dict[str, itertools.count[int]] = field(default_factory=dict)
 
     def lookup(self, booking_code: str) -> LookupResult:
         if self.unavailable:

@@ -13,9 +13,12 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from device_link.link import Link
+from pydantic import ValidationError
+
+import queue_protocol as p
+from device_link.link import BadReply, Link
 from queue_rules.site import Site
 
 from .backend import (
@@ -29,6 +32,7 @@ from .backend import (
 )
 from .outbox import Outbox
 
+R = TypeVar("R", bound=p.Payload)
 log = logging.getLogger("arkaden.kiosk.core")
 EXPIRY_S = 2            # the broker drops a check-in the core did not take within this time
 FLUSH_TIMEOUT_S = 5.0   # handing in an outbox entry may wait longer: nobody stands at the kiosk for it
@@ -68,49 +72,54 @@ class CoreBackend:
 
     # --- requests --------------------------------------------------------------------------------
 
-    def _request(self, topic: str, body: dict[str, Any], cid: str, timeout: float) -> dict | None:
+    def _ask(self, topic: str, command: p.Command, reply: type[R], timeout: float) -> R | None:
+        """The core's answer, or None when none came in time or it does not fit the protocol (the link logs it)."""
         if not self.link.connected.is_set():
             return None  # not even the broker: do not let paho queue a command for later
-        return self.link.request(topic, body, timeout=timeout, cid=cid, expiry_s=EXPIRY_S)
+        try:
+            return self.link.request(topic, command, reply, timeout=timeout, expiry_s=EXPIRY_S)
+        except BadReply:
+            return None  # as good as no answer: the same as a reply that never came
 
     def _cid(self) -> str:
         return f"{self.kiosk_id}-{uuid.uuid4().hex[:12]}"
 
     def lookup(self, booking_code: str) -> LookupResult:
-        return self._lookup({"booking_code": booking_code})
+        return self._lookup(booking_code=booking_code)
 
     def lookup_ticket(self, token: str) -> LookupResult:
-        return self._lookup({"ticket_token": token})
+        return self._lookup(ticket_token=token)
 
-    def _lookup(self, body: dict[str, Any]) -> LookupResult:
-        reply = self._request(self.topics.lookup(self.kiosk_id), body, self._cid(), self.reply_timeout_s)
+    def _lookup(self, *, booking_code: str | None = None, ticket_token: str | None = None) -> LookupResult:
+        try:
+            command = p.LookupBooking(id=self._cid(), booking_code=booking_code, ticket_token=ticket_token)
+        except ValidationError:
+            return LookupResult("refused", error="bad_payload")  # what the core would answer
+        reply = self._ask(self.topics.lookup(self.kiosk_id), command, p.LookupReply, self.reply_timeout_s)
         if reply is None:
             return LookupResult("unavailable", error="no reply from the core")
-        if not reply.get("ok"):
-            return LookupResult("refused", error=(reply.get("error") or {}).get("code", "unknown"))
-        apps = tuple(Appointment(a["service"], datetime.fromisoformat(a["slot"]), bool(a["checked_in"]))
-                     for a in reply.get("appointments", []))
-        t = reply.get("ticket")
-        info = None
-        if t:
-            info = TicketInfo(t["number"], t["service"], t["status"], tuple(t["rooms"]), int(t["floor"]),
-                              int(t["waiting_ahead"]), int(t["estimated_wait_min"]), t.get("counter"),
-                              t.get("counter_room"))
-        return LookupResult("found", apps, info)
+        if not reply.ok:
+            return LookupResult("refused", error=reply.error.code if reply.error else "unknown")
+        apps = tuple(Appointment(a.service, a.slot, a.checked_in) for a in reply.appointments)
+        return LookupResult("found", apps, _ticket_info(reply.ticket) if reply.ticket else None)
 
     def check_in(self, request: CheckInRequest) -> CheckInResult:
         cid = self._cid()
-        reply = self._request(self.topics.checkin(self.kiosk_id), request.body(), cid, self.reply_timeout_s)
+        try:
+            command = _check_in(cid, request.body())
+        except ValidationError:
+            return CheckInResult("refused", error="bad_payload")  # what the core would answer
+        reply = self._ask(self.topics.checkin(self.kiosk_id), command, p.CheckInReply, self.reply_timeout_s)
+        if reply is not None and reply.ok and reply.ticket is None:
+            log.error("the core's check-in reply %s has no ticket", reply.id)
+            reply = None  # unusable: as if it had not come
         if reply is None:
-            log.warning("no reply from the core within %.1f s: issuing an offline ticket", self.reply_timeout_s)
+            log.warning("no usable reply from the core within %.1f s: issuing an offline ticket",
+                        self.reply_timeout_s)
             return self._offline(request)
-        if not reply.get("ok"):
-            return CheckInResult("refused", error=(reply.get("error") or {}).get("code", "unknown"))
-        t = reply["ticket"]
-        return CheckInResult("issued", Ticket(
-            t["number"], t["token"], t["service"], t["agency"], tuple(t["rooms"]), int(t["floor"]),
-            int(t["waiting_ahead"]), int(t["estimated_wait_min"]), datetime.fromisoformat(t["issued_at"]),
-            print_id=cid))
+        if not reply.ok or reply.ticket is None:  # (an ok reply has its ticket by now)
+            return CheckInResult("refused", error=reply.error.code if reply.error else "unknown")
+        return CheckInResult("issued", _ticket(reply.ticket, cid))
 
     def _offline(self, request: CheckInRequest) -> CheckInResult:
         block = self.kiosk.offline_numbers
@@ -150,15 +159,22 @@ class CoreBackend:
         for entry in self.outbox.pending():
             if self._stop.is_set():
                 break
-            reply = self._request(self.topics.checkin(self.kiosk_id), entry.payload, entry.cid, FLUSH_TIMEOUT_S)
-            if reply is None:
-                break
-            if reply.get("ok"):
-                self.outbox.mark_sent(entry.cid, reply["ticket"]["number"])
-                log.info("offline ticket %d handed to the core: %s", entry.number, reply["ticket"]["number"])
+            try:
+                command = _check_in(entry.cid, entry.payload)
+            except ValidationError as exc:  # the core would refuse it the same way: kept, for reception
+                self.outbox.mark_rejected(entry.cid, f"bad_payload: {exc.errors()[0]['msg']}")
+                log.error("offline ticket %d cannot be handed in: %s", entry.number, exc)
+                done += 1
+                continue
+            reply = self._ask(self.topics.checkin(self.kiosk_id), command, p.CheckInReply, FLUSH_TIMEOUT_S)
+            if reply is None or (reply.ok and reply.ticket is None):
+                break  # no usable answer: the entry stays pending and goes again, with the same id
+            if reply.ok and reply.ticket is not None:
+                self.outbox.mark_sent(entry.cid, reply.ticket.number)
+                log.info("offline ticket %d handed to the core: %s", entry.number, reply.ticket.number)
             else:
-                err = reply.get("error") or {}
-                self.outbox.mark_rejected(entry.cid, f"{err.get('code')}: {err.get('message')}")
+                err = reply.error
+                self.outbox.mark_rejected(entry.cid, f"{err.code if err else None}: {err.message if err else None}")
                 log.error("the core refused offline ticket %d: %s", entry.number, err)
             done += 1
         if done:
@@ -176,3 +192,18 @@ class CoreBackend:
                     self.flush_once()
             except Exception:
                 log.exception("handing in the outbox failed; trying again")
+
+
+def _check_in(cid: str, body: dict[str, Any]) -> p.CheckIn:
+    """The CheckIn command: a request's body (or an outbox entry's stored payload) with its command id."""
+    return p.CheckIn.model_validate({**body, "id": cid})
+
+
+def _ticket(t: p.IssuedTicket, print_id: str) -> Ticket:
+    return Ticket(t.number, t.token, t.service, t.agency, tuple(t.rooms), t.floor, t.waiting_ahead,
+                  t.estimated_wait_min, t.issued_at, print_id=print_id)
+
+
+def _ticket_info(t: p.TicketInfo) -> TicketInfo:
+    return TicketInfo(t.number, t.service, t.status, tuple(t.rooms), t.floor, t.waiting_ahead,
+                      t.estimated_wait_min, t.counter, t.counter_room)

@@ -19,7 +19,15 @@ from queue_rules.site import Site
 
 from . import concerns as tiles_mod
 from . import texts as T
-from .backend import Backend, CheckInRequest, CheckInResult, LookupResult, Ticket, TicketInfo
+from .backend import (
+    Appointment,
+    Backend,
+    CheckInRequest,
+    CheckInResult,
+    LookupResult,
+    Ticket,
+    TicketInfo,
+)
 from .printing.port import PrinterStatus, PrintOutcome, Slip, TicketPrinter
 from .slips import slip_for
 
@@ -68,7 +76,7 @@ class KioskFlow:
     step: Step = "welcome"
     session: int = 0
     code: str = ""
-    appointments: tuple = ()
+    appointments: tuple[Appointment, ...] = ()
     concern: str | None = None
     party: int = 1
     interpreter: bool = False

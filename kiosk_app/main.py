@@ -110,12 +110,12 @@ def open_printer(settings: KioskSettings) -> Any:
 
 
 def open_scanner(settings: KioskSettings) -> Any:
-    from hardware.scanner import FakeScannerSource
+    from serial_devices.scanner import FakeScannerSource
 
     if not settings.scanner_path:
         return FakeScannerSource(health="none")  # no scanner configured: the keypad only
     try:
-        from hardware.serial_scanner import SerialScannerSource
+        from serial_devices.serial_scanner import SerialScannerSource
     except ImportError as exc:
         raise KioskSetupError(f"scanner {settings.scanner_path}: the serial scanner driver is missing ({exc}); "
                               "remove kiosk.scanner from the site file to run with the keypad only") from None

@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from device_link.package_data import package_path
 from ui_common.i18n import Translations
 
 from . import typeset
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "kiosk"
+
+
+def _locale_dir() -> Path:
+    """The catalogues, package data read in place (gettext and Babel open them by path)."""
+    return package_path("kiosk_app", "locale")
+
+
+LOCALE_DIR = _locale_dir()
 
 
 def N_(msgid: str) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hardware.scanner import FakeScannerSource
+from serial_devices.scanner import FakeScannerSource
 
 from .backend import Appointment, FakeBackend, TicketInfo
 from .printing.fake import FakeTicketPrinter
@@ -46,7 +46,8 @@ def run_tour(settings: Any, out: Path) -> int:
         shots.append(await drive.screenshot(out / lang / f"{index:02d}-{name}.png"))
 
     async def at(step: str) -> None:
-        await drive.wait_until(lambda: app.flow.step == step, timeout=10, what=f"the {step} screen")
+        await drive.wait_until(lambda: app.flow is not None and app.flow.step == step, timeout=10,
+                               what=f"the {step} screen")
         await drive.frames(2)
 
     async def script(app: Any) -> None:

@@ -82,7 +82,7 @@ def font_files(script: Script, cache: Path | None = None) -> FontPair:
 def prepare_fonts(cache: Path | None = None) -> None:
     """Build every merged font now (a second or two on a cold cache), not in the middle of a screen change."""
     for script in ("Latn", "Cyrl", "Arab", "Ethi"):
-        font_files(script, cache)  # type: ignore[arg-type]
+        font_files(script, cache)
 
 
 def style(lang: str, *, bold: bool = False) -> dict[str, Any]:

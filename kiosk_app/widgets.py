@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -20,20 +20,25 @@ from kivy.uix.widget import Widget
 from . import pictograms, typeset
 from .palette import PALETTE
 
+if TYPE_CHECKING:  # a mixin over a Kivy layout: for mypy it has the layout's (untyped) attributes
+    from kivy.uix.layout import Layout as _LayoutMixinBase
+else:
+    _LayoutMixinBase = object
 
-class Mirrored:
+
+class Mirrored(_LayoutMixinBase):
     """Lays out like the base class, then mirrors the children horizontally when ``rtl`` is set."""
 
     rtl = BooleanProperty(False)
 
     def on_rtl(self, *_: Any) -> None:
-        self._trigger_layout()  # type: ignore[attr-defined]
+        self._trigger_layout()
 
     def do_layout(self, *args: Any) -> None:
-        super().do_layout(*args)  # type: ignore[misc]
+        super().do_layout(*args)
         if self.rtl:
-            for child in self.children:  # type: ignore[attr-defined]
-                child.x = self.x + self.right - child.right  # type: ignore[attr-defined]
+            for child in self.children:
+                child.x = self.x + self.right - child.right
 
 
 class MirrorBox(Mirrored, BoxLayout):

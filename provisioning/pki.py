@@ -124,7 +124,9 @@ def still_good(ca: Ca, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, 
     except (InvalidSignature, TypeError, ValueError):
         return False
     cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    same_key = cert.public_key().public_numbers() == key.public_key().public_numbers()  # type: ignore[union-attr]
+    public = cert.public_key()
+    same_key = isinstance(public, ec.EllipticCurvePublicKey) and \
+        public.public_numbers() == key.public_key().public_numbers()
     return bool(cn) and cn[0].value == common_name and same_key and cert.not_valid_after_utc - RENEW_BEFORE > _now()
 
 

@@ -8,8 +8,11 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.client import ConnectFlags, DisconnectFlags
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 import queue_protocol as p
 from device_link.mqtt_client import make_client, properties
@@ -58,7 +61,8 @@ class CoreRunner:
 
     # --- paho callbacks: never block, never raise ---------------------------------------------
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: ConnectFlags,
+                    reason_code: ReasonCode, properties: Properties | None) -> None:
         if reason_code.is_failure:
             log.error("broker refused the connection: %s", reason_code)
             return
@@ -67,12 +71,13 @@ class CoreRunner:
         self.inbox.put((_CONNECTED, 0, 0))
         self.connected.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:  # type: ignore[no-untyped-def]
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: DisconnectFlags,
+                       reason_code: ReasonCode, properties: Properties | None) -> None:
         self.connected.clear()
         if not self._stop.is_set():
             log.warning("lost the broker (%s); reconnecting", reason_code)
 
-    def _on_message(self, client, userdata, message) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         try:
             props = message.properties
             response = getattr(props, "ResponseTopic", None) if props else None

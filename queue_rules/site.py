@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import PrivateAttr, ValidationError, model_validator
@@ -69,7 +68,11 @@ class SiteConfigError(ValueError):
 class Site(SiteTables):
     """A whole site as read from its TOML file, with every cross-reference checked."""
 
-    _by_id: dict[str, dict[str, Any]] = PrivateAttr(default_factory=dict)
+    _agencies: dict[str, Agency] = PrivateAttr(default_factory=dict)
+    _services: dict[str, Service] = PrivateAttr(default_factory=dict)
+    _concerns: dict[str, Concern] = PrivateAttr(default_factory=dict)
+    _rooms: dict[str, Room] = PrivateAttr(default_factory=dict)
+    _counters: dict[str, Counter] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> Site:
@@ -79,27 +82,30 @@ class Site(SiteTables):
         return self
 
     def model_post_init(self, __context: object) -> None:
-        for name in ("agencies", "services", "concerns", "rooms", "counters"):
-            self._by_id[name] = {item.id: item for item in getattr(self, name)}
+        self._agencies = {a.id: a for a in self.agencies}
+        self._services = {s.id: s for s in self.services}
+        self._concerns = {c.id: c for c in self.concerns}
+        self._rooms = {r.id: r for r in self.rooms}
+        self._counters = {c.id: c for c in self.counters}
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.site.timezone)
 
     def agency(self, agency_id: str) -> Agency:
-        return self._by_id["agencies"][agency_id]  # type: ignore[no-any-return]
+        return self._agencies[agency_id]
 
     def service(self, service_id: str) -> Service:
-        return self._by_id["services"][service_id]  # type: ignore[no-any-return]
+        return self._services[service_id]
 
     def concern(self, concern_id: str) -> Concern:
-        return self._by_id["concerns"][concern_id]  # type: ignore[no-any-return]
+        return self._concerns[concern_id]
 
     def room(self, room_id: str) -> Room:
-        return self._by_id["rooms"][room_id]  # type: ignore[no-any-return]
+        return self._rooms[room_id]
 
     def counter(self, counter_id: str) -> Counter:
-        return self._by_id["counters"][counter_id]  # type: ignore[no-any-return]
+        return self._counters[counter_id]
 
     def agency_of_service(self, service_id: str) -> Agency:
         return self.agency(self.service(service_id).agency)

@@ -18,7 +18,25 @@ from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, free_port
 from ui_common.xvfb import Xvfb, XvfbError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Whole files that start real apps, secured brokers, the demo, the benchmark or a fresh venv: seconds to
+# minutes each. With these, every test on an X server (Kivy) or PostgreSQL is slow too; the rest, the
+# fast lane (`./scripts/test -m "not slow"`), runs on SQLite and the suite's one Mosquitto.
+SLOW_MODULES = frozenset({
+    "test_bench", "test_wheel", "test_demo", "test_display_privacy", "test_hardware_buttons",
+    "test_broker_security", "test_kiosk_tour", "test_display_tour",
+})
 INSTALL_HINT = "Install the Debian package 'postgresql', or run ./scripts/test, which installs it."
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    slow = pytest.mark.slow
+    for item in items:
+        module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("db_url") == "postgresql"
+        if module in SLOW_MODULES or fixtures & {"xserver", "postgres_server"} or on_postgres:
+            item.add_marker(slow)
 
 
 def _start_broker(workdir: Path) -> MosquittoBroker:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import queue_protocol as p
 from queue_rules import engine
 from queue_rules import events as ev
 from queue_rules.site import Site, load_site
@@ -14,7 +15,7 @@ from queue_rules.state import QueueState, evolve
 
 MINI = Path(__file__).parent / "sites" / "mini.toml"
 # 09:00 in Aachen on a winter Tuesday.
-MORNING = datetime(2026, 11, 17, 8, 0, tzinfo=timezone.utc)
+MORNING = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
 
 
 def mini_site() -> Site:
@@ -47,11 +48,13 @@ class Driver:
         self.apply([issued])
         return issued
 
-    def counter(self, counter: str, action: engine.CounterAction, **kw: object) -> list[ev.Event]:
-        return self.apply(engine.counter_action(self.state, self.site, counter, action, now=self.now, actor=counter, **kw))  # type: ignore[arg-type]
+    def counter(self, counter: str, action: p.CounterAction, **kw: object) -> list[ev.Event]:
+        return self.apply(engine.counter_action(
+            self.state, self.site, counter, action, now=self.now, actor=counter, **kw))  # type: ignore[arg-type]
 
-    def reception(self, ticket: str, action: engine.ReceptionAction, **kw: object) -> list[ev.Event]:
-        return self.apply(engine.reception_action(self.state, self.site, ticket, action, now=self.now, actor="reception", **kw))  # type: ignore[arg-type]
+    def reception(self, ticket: str, action: p.ReceptionAction, **kw: object) -> list[ev.Event]:
+        return self.apply(engine.reception_action(
+            self.state, self.site, ticket, action, now=self.now, actor="reception", **kw))  # type: ignore[arg-type]
 
     def called_number(self, events: list[ev.Event]) -> str | None:
         for e in events:

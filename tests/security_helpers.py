@@ -10,8 +10,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 
 from device_link.broker_auth import BrokerAuth, load_broker_config
-from queue_core.runner import connect_properties, make_client
 from provisioning.provision import Options, provision
+from queue_core.runner import connect_properties, make_client
 from queue_rules.site import Site, parse_site
 
 from .engine_helpers import MINI

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioning import acl
 from device_link.broker_auth import BrokerConfigError, add_arguments, from_args, load_broker_config
+from provisioning import acl
 from queue_protocol.topics import SPECS
 
 from .engine_helpers import mini_site
@@ -36,7 +36,8 @@ def test_rules_agree_with_the_intended_matrix() -> None:
     for role, (user, _own) in USERS.items():
         account = accounts[user]
         for spec in SPECS:
-            placeholder = spec.pattern[spec.pattern.index("{") + 1: spec.pattern.index("}")] if "{" in spec.pattern else None
+            placeholder = (spec.pattern[spec.pattern.index("{") + 1: spec.pattern.index("}")]
+                           if "{" in spec.pattern else None)
             for param in PARAMS[placeholder] if placeholder else [None]:
                 for action in ("publish", "subscribe"):
                     assert acl.allowed(account, spec.name, param, action) == expected(role, spec.name, param, action), \

@@ -7,6 +7,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from queue_core.store import Store
 
 from .engine_helpers import MINI
@@ -18,6 +20,7 @@ def arkaden(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "arkaden_cli", *args], capture_output=True, text=True, cwd=REPO)
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_add_and_import_bookings(db_url: str, tmp_path: Path) -> None:
     r = arkaden("bookings", "add", "--site", str(MINI), "--db-url", db_url, "--code", "KIA-1001",
                 "--service", "aufenthalt", "--slot", "2026-11-23T09:30", "--language", "uk", "--party-size", "3")
@@ -37,6 +40,7 @@ def test_add_and_import_bookings(db_url: str, tmp_path: Path) -> None:
     assert found[0].slot == datetime.fromisoformat("2026-11-23T09:30+01:00")
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_bad_bookings_are_refused_with_the_line(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'b.db'}"
     r = arkaden("bookings", "add", "--site", str(MINI), "--db-url", db, "--code", "KIA-1",
@@ -48,6 +52,7 @@ def test_bad_bookings_are_refused_with_the_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and "bad.csv:3" in r.stderr and "morgen" in r.stderr
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_site_check_command() -> None:
     r = arkaden("site", "check", "sites/kia-aachen-arkaden.toml")
     assert r.returncode == 0 and "ok" in r.stdout
@@ -55,6 +60,7 @@ def test_site_check_command() -> None:
     assert r.returncode == 2 and "does-not-exist.toml" in r.stderr
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_site_check_parses_printer_urls_as_the_kiosk_will(tmp_path: Path) -> None:
     text = Path("sites/kia-aachen-arkaden.toml").read_text()
     assert 'url = "tcp://192.0.2.20:9100"' in text

@@ -14,9 +14,9 @@ import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
 from device_link.broker_auth import BrokerAuth
-from queue_protocol.topics import ROOT, SPECS
 from provisioning import pki
 from provisioning.provision import Options, provision
+from queue_protocol.topics import ROOT, SPECS
 
 from .secure_broker import HOST, SecureBroker
 from .security_helpers import BRIDGES, Recorder, bundle_auth, password_of, provisioned
@@ -126,7 +126,7 @@ def test_publish_matrix_reason_codes_and_delivery(secure: tuple[SecureBroker, Pa
         for role, (user, _) in USERS.items():
             client = connect(broker, out, role, f"pub-{user}")
             try:
-                for family, param, topic in instances():
+                for _family, _param, topic in instances():
                     results[(role, topic)] = client.publish(topic, f"pub {user} {topic}".encode())  # type: ignore[assignment]
                 sentinel = f"sentinel {user}".encode()
                 client.publish(f"{ROOT}/mini/presence/{user}", sentinel)
@@ -141,7 +141,8 @@ def test_publish_matrix_reason_codes_and_delivery(secure: tuple[SecureBroker, Pa
                 if want and (rc.is_failure or not arrived):
                     wrong.append(f"{user} publish {topic}: should pass, got {rc} (delivered: {arrived})")
                 if not want and (rc.value != NOT_AUTHORIZED or arrived):
-                    wrong.append(f"{user} publish {topic}: should be refused with 0x87, got {rc} (delivered: {arrived})")
+                    wrong.append(f"{user} publish {topic}: should be refused with 0x87, got {rc} "
+                                 f"(delivered: {arrived})")
     finally:
         observer.close()
     assert not wrong, "\n".join(wrong)
@@ -170,7 +171,7 @@ def test_read_matrix_individual_and_wildcard_subscriptions(secure: tuple[SecureB
             assert not tree.subscribe("#")[0].is_failure
         publisher = connect(broker, out, "core", "publisher")
         try:
-            for family, param, topic in instances():
+            for _family, _param, topic in instances():
                 assert not publisher.publish(topic, f"read {topic}".encode()).is_failure  # type: ignore[attr-defined]
             for sentinel_topic in (f"{ROOT}/mini/public/board", f"{ROOT}/mini/public/counter/abh-1"):
                 assert not publisher.publish(sentinel_topic, b"sentinel").is_failure  # type: ignore[attr-defined]
@@ -178,7 +179,7 @@ def test_read_matrix_individual_and_wildcard_subscriptions(secure: tuple[SecureB
             publisher.close()
         for role, (user, _) in USERS.items():
             want = {topic for family, param, topic in instances() if expected(role, family, param, "subscribe")}
-            for how, rec in zip(("each", "#"), clients[role]):
+            for how, rec in zip(("each", "#"), clients[role], strict=True):
                 assert rec.wait_for_payload(b"sentinel"), f"{user} ({how}) got no sentinel"
                 got = {t for t, payload in rec.received() if payload.startswith(b"read ")}
                 for topic in sorted(got - want):
@@ -320,6 +321,7 @@ def test_core_command_logs_in_with_its_bundle_and_serves_a_kiosk_over_tls(tmp_pa
     import subprocess
     import sys
 
+    import queue_protocol as p
     from device_link.link import Link
 
     site, out = provisioned(tmp_path)
@@ -336,12 +338,13 @@ def test_core_command_logs_in_with_its_bundle_and_serves_a_kiosk_over_tls(tmp_pa
     try:
         assert kiosk.connected.wait(15), broker.log()[-2000:]
         reply = None
+        command = p.CheckIn(id="c-1", concern="residence")
         for _ in range(30):  # the core may still be starting: a request without answer is simply retried
-            reply = kiosk.request(kiosk.topics.checkin("kiosk-1"), {"concern": "residence"}, timeout=1, cid="c-1")
+            reply = kiosk.request(kiosk.topics.checkin("kiosk-1"), command, p.CheckInReply, timeout=1)
             if reply is not None:
                 break
-        assert reply is not None and reply["ok"], (reply, (tmp_path / "core.log").read_text()[-2000:])
-        assert reply["ticket"]["number"] == "A-001"
+        assert reply is not None and reply.ok, (reply, (tmp_path / "core.log").read_text()[-2000:])
+        assert reply.ticket is not None and reply.ticket.number == "A-001"
     finally:
         kiosk.stop()
         core.terminate()

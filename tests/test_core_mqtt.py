@@ -130,6 +130,7 @@ def test_garbage_leaves_the_core_running(core: CoreRunner, fresh_broker: Mosquit
         kiosk.close()
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_core_command_line_runs_and_stops_cleanly(fresh_broker: MosquittoBroker, tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "arkaden_cli", "core", "--site", str(MINI), "--port", str(fresh_broker.port),
@@ -153,7 +154,9 @@ def test_core_command_line_runs_and_stops_cleanly(fresh_broker: MosquittoBroker,
     assert "<6>arkaden.core: connected to" in err  # journald-friendly priority prefix
 
 
-def test_core_survives_a_broker_restart_and_republishes_the_board(core: CoreRunner, fresh_broker: MosquittoBroker) -> None:
+@pytest.mark.slow  # waits out real timeouts or starts processes
+def test_core_survives_a_broker_restart_and_republishes_the_board(
+        core: CoreRunner, fresh_broker: MosquittoBroker) -> None:
     kiosk = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")
     t = kiosk.topics
     assert kiosk.request(t.checkin("kiosk-1"), {"concern": "job"})["ticket"]["number"] == "J-001"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from display_app.board_model import BoardModel, BoardSettings
 import queue_protocol as p
+from display_app.board_model import BoardModel, BoardSettings
 from queue_rules.site import parse_site
 
 from .engine_helpers import MINI

@@ -15,16 +15,17 @@ from pathlib import Path
 
 import pytest
 
+import queue_protocol as p
 from arkaden_cli import simulate
+from arkaden_cli.population import TRANSFERS
 from device_link.broker_auth import BrokerAuth
 from device_link.link import Link
-from queue_core.runner import CoreRunner
-from arkaden_cli.population import TRANSFERS
-from queue_protocol.topics import ROOT
 from provisioning.provision import Options, provision
+from queue_core.runner import CoreRunner
 from queue_core.service import QueueService, utcnow
-from queue_rules.site import Site, load_site
 from queue_core.store import Booking, Store
+from queue_protocol.topics import ROOT
+from queue_rules.site import Site, load_site
 
 from .secure_broker import HOST, SecureBroker
 from .security_helpers import Recorder, bundle_auth, password_of
@@ -87,7 +88,8 @@ def _keys(value: object, path: str = "") -> Iterator[tuple[str, str]]:
             yield from _keys(v, path)
 
 
-def test_display_reads_no_personal_data_during_a_busy_morning(centre: tuple[Site, Path, SecureBroker, CoreRunner]) -> None:
+def test_display_reads_no_personal_data_during_a_busy_morning(
+        centre: tuple[Site, Path, SecureBroker, CoreRunner]) -> None:
     site, out, broker, runner = centre
     root = f"{ROOT}/{site.site.id}"
     display = Recorder("display", bundle_auth(out, "anzeige-eg"))
@@ -112,30 +114,37 @@ def test_display_reads_no_personal_data_during_a_busy_morning(centre: tuple[Site
     try:
         t = kiosk.topics
         for code in BOOKINGS:
-            assert kiosk.request(t.lookup("kiosk-eingang"), {"booking_code": code}, timeout=10)["ok"]
-            reply = kiosk.request(t.checkin("kiosk-eingang"), {"booking_code": code, "language": "fa",
-                                                               "party_size": 4, "interpreter": True}, timeout=10)
-            assert reply and reply["ok"], reply
+            found = kiosk.request(t.lookup("kiosk-eingang"), p.LookupBooking(id=kiosk.new_id(), booking_code=code),
+                                  p.LookupReply, timeout=10)
+            assert found is not None and found.ok
+            reply = kiosk.request(t.checkin("kiosk-eingang"),
+                                  p.CheckIn(id=kiosk.new_id(), booking_code=code, language="fa", party_size=4,
+                                            interpreter=True), p.CheckInReply, timeout=10)
+            assert reply and reply.ok, reply
         numbers = []
         for _ in range(3):
-            reply = kiosk.request(t.checkin("kiosk-eingang"), {"concern": "aufenthalt", "language": "ti",
-                                                               "party_size": 3, "step_free": True}, timeout=10)
-            assert reply and reply["ok"], reply
-            numbers.append(reply["ticket"]["number"])
-        r = box.request(t.counter_cmd("auslaenderamt-1"), {"action": "next"}, timeout=10)
-        assert r and r["ok"], r
-        if r.get("number"):
-            box.request(t.counter_cmd("auslaenderamt-1"), {"action": "start"}, timeout=10)
-            r = box.request(t.counter_cmd("auslaenderamt-1"), {"action": "transfer", "to_service": "jobcenter",
-                                                              "note": NOTE}, timeout=10)
-            assert r and r["ok"], r
+            reply = kiosk.request(t.checkin("kiosk-eingang"),
+                                  p.CheckIn(id=kiosk.new_id(), concern="aufenthalt", language="ti", party_size=3,
+                                            step_free=True), p.CheckInReply, timeout=10)
+            assert reply and reply.ok, reply
+            assert reply.ticket is not None
+            numbers.append(reply.ticket.number)
+
+        cmd, rec = t.counter_cmd("auslaenderamt-1"), t.reception_cmd("empfang")
+        r = box.request(cmd, p.CounterCommand(id=box.new_id(), action="next"), p.CommandResult, timeout=10)
+        assert r and r.ok, r
+        if r.number:
+            box.request(cmd, p.CounterCommand(id=box.new_id(), action="start"), p.CommandResult, timeout=10)
+            r = box.request(cmd, p.CounterCommand(id=box.new_id(), action="transfer", to_service="jobcenter",
+                                                  note=NOTE), p.CommandResult, timeout=10)
+            assert r and r.ok, r
         for number in numbers[:2]:
-            r = desk.request(t.reception_cmd("empfang"), {"action": "priority", "ticket": number, "priority": 5,
-                                                          "operator": OPERATOR}, timeout=10)
-            assert r and r["ok"], r
-        r = desk.request(t.reception_cmd("empfang"), {"action": "cancel", "ticket": numbers[2], "operator": OPERATOR,
-                                                      "reason": REASON}, timeout=10)
-        assert r and r["ok"], r
+            r = desk.request(rec, p.ReceptionCommand(id=desk.new_id(), action="priority", ticket=number, priority=5,
+                                                     operator=OPERATOR), p.CommandResult, timeout=10)
+            assert r and r.ok, r
+        r = desk.request(rec, p.ReceptionCommand(id=desk.new_id(), action="cancel", ticket=numbers[2],
+                                                 operator=OPERATOR, reason=REASON), p.CommandResult, timeout=10)
+        assert r and r.ok, r
         sim.join(60)
     finally:
         stop.set()

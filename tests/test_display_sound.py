@@ -104,7 +104,8 @@ def test_sound_the_shipped_gong_is_what_make_gong_makes(tmp_path: Path) -> None:
 def test_sound_sox_reads_the_gong(tmp_path: Path) -> None:
     if shutil.which("sox") is None:
         pytest.fail("sox not found: install the Debian package sox (./scripts/bootstrap.sh does)")
-    out = subprocess.run(check=False, args=["sox", str(make_gong.GONG), "-n", "stat"], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(check=False, args=["sox", str(make_gong.GONG), "-n", "stat"], capture_output=True, text=True,
+                         timeout=30)
     assert out.returncode == 0, out.stderr
     stats = dict(line.split(":", 1) for line in out.stderr.splitlines() if ":" in line)
     assert 0.5 < float(stats["Maximum amplitude"]) <= 0.61

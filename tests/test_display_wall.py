@@ -93,9 +93,9 @@ def test_display_memory_widgets_and_timers_stay_flat_over_2000_calls(
         broker: MosquittoBroker, xserver: XServer, artifacts_dir: Path) -> None:
     out = artifacts_dir / "display"
     out.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.run(check=False, args=[sys.executable, "-m", "tests.ui.display_drive", "memory", str(MINI), "display-1",
-                           str(broker.port), str(out), "2000"], cwd=REPO, env=xserver.env(), capture_output=True,
-                          text=True, timeout=400)
+    proc = subprocess.run(check=False, args=[sys.executable, "-m", "tests.ui.display_drive", "memory", str(MINI),
+                                             "display-1", str(broker.port), str(out), "2000"],
+                          cwd=REPO, env=xserver.env(), capture_output=True, text=True, timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
     r = json.loads((out / "display-memory.json").read_text())
     before, after = r["before"], r["after"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,14 +24,14 @@ def test_numbers_count_per_agency_prefix() -> None:
 
 def test_numbers_restart_at_local_midnight_across_dst_change() -> None:
     # 2026-10-25: clocks go back in Germany. 22:30 UTC on the 24th is 00:30 CEST on the 25th.
-    d = Driver(now=datetime(2026, 10, 24, 21, 50, tzinfo=timezone.utc))  # 23:50 local
+    d = Driver(now=datetime(2026, 10, 24, 21, 50, tzinfo=UTC))  # 23:50 local
     assert d.check_in("jobcenter").number == "J-001"
     assert d.check_in("jobcenter").number == "J-002"
-    d.now = datetime(2026, 10, 24, 22, 5, tzinfo=timezone.utc)  # 00:05 local on the 25th
+    d.now = datetime(2026, 10, 24, 22, 5, tzinfo=UTC)  # 00:05 local on the 25th
     assert d.check_in("jobcenter").number == "J-001"
-    d.now = datetime(2026, 10, 25, 22, 59, tzinfo=timezone.utc)  # 23:59 CET, still the 25th
+    d.now = datetime(2026, 10, 25, 22, 59, tzinfo=UTC)  # 23:59 CET, still the 25th
     assert d.check_in("jobcenter").number == "J-002"
-    d.now = datetime(2026, 10, 25, 23, 0, tzinfo=timezone.utc)  # 00:00 CET on the 26th
+    d.now = datetime(2026, 10, 25, 23, 0, tzinfo=UTC)  # 00:00 CET on the 26th
     assert d.check_in("jobcenter").number == "J-001"
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from queue_rules import engine
+import queue_protocol as p
 from queue_rules import events as ev
 from queue_rules.engine import Rejected
 from queue_rules.state import ACTIVE, TicketStatus
@@ -39,7 +39,7 @@ class QueueMachine(RuleBasedStateMachine):
         self.d.tick(seconds)
 
     @rule(counter=st.sampled_from(COUNTERS), action=st.sampled_from(ACTIONS))
-    def counter_action(self, counter: str, action: engine.CounterAction) -> None:
+    def counter_action(self, counter: str, action: p.CounterAction) -> None:
         d = self.d
         services = d.site.counter(counter).services
         # an independent oracle: eligible waiting clients of this counter, best first
@@ -70,7 +70,7 @@ class QueueMachine(RuleBasedStateMachine):
             pass
 
     @rule(data=st.data(), action=st.sampled_from(["return", "cancel", "priority", "move"]))
-    def reception(self, data: st.DataObject, action: engine.ReceptionAction) -> None:
+    def reception(self, data: st.DataObject, action: p.ReceptionAction) -> None:
         if not self.d.state.tickets:
             return
         ticket = data.draw(st.sampled_from(sorted(self.d.state.tickets)))

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from hardware import box_protocol as bp
-from hardware.box_handle import BoxHandle, FakeCoreLink, render
 import queue_protocol as p
+from hardware import box_protocol as bp
+from hardware.box_handle import BoxHandle, render
 from queue_rules.site import ButtonBox
+
+from .fakes import FakeCoreLink
 
 
 def _firmware_module():  # type: ignore[no-untyped-def]
@@ -241,6 +243,20 @@ def test_box_handle_retries_the_same_command_until_the_core_answers() -> None:
         clock.t += 3
         handle.tick()  # the message goes, the counter's state comes back
         assert lines.out[-2] == b"SHOW NO DATA\n"
+    finally:
+        handle.stop()
+
+
+@pytest.mark.slow  # waits out real timeouts or starts processes
+def test_box_handle_sends_the_same_command_again_after_an_unusable_reply() -> None:
+    answers = iter([{"ok": "perhaps"}, {"ok": True, "number": "A-001"}])  # the first does not fit CommandResult
+    link, clock = FakeCoreLink(lambda topic, payload: next(answers)), Clock()
+    handle, lines = _handle(link, clock)
+    try:
+        handle.on_key(bp.Key(5, "NEXT"))
+        _wait(lambda: b"ACK 5\n" in lines.out)
+        assert [r[2] for r in link.requests] == ["box-abh-1.beef.5"] * 2
+        assert handle.counts["applied"] == 1 and handle.counts["refused"] == 0
     finally:
         handle.stop()
 

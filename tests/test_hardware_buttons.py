@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from hardware.buttons import ButtonBridge
 from arkaden_cli.dev_broker import MosquittoBroker
+from hardware.buttons import ButtonBridge
 from queue_core.runner import CoreRunner, make_client
 from queue_core.service import QueueService
-from queue_rules.site import Site, load_site
 from queue_core.store import Store
+from queue_rules.site import Site, load_site
 
 from .engine_helpers import MINI
 from .mqtt_helpers import Device

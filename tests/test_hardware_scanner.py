@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hardware.scanner import FakeScannerSource, ScannerSource
-from hardware.serial_scanner import SerialScannerSource
+from serial_devices.scanner import FakeScannerSource, ScannerSource
+from serial_devices.serial_scanner import SerialScannerSource
 
 from .pty_helpers import PtyDevice
 
@@ -68,6 +68,7 @@ def test_serial_scanner_delivers_codes_and_comes_back_after_unplugging(tmp_path:
         dev.close()
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_serial_scanner_waits_for_a_scanner_that_is_not_there_yet(tmp_path: Path) -> None:
     link = tmp_path / "arkaden-scanner"
     source = SerialScannerSource(str(link))

@@ -1,4 +1,4 @@
-"""The reconnecting serial line port: back-off, line splitting, over-long lines, loss mid-line, one reader per device."""
+"""Reconnecting serial line port: back-off, line splitting, over-long lines, loss mid-line, one reader per device."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from hardware.serial_port import LinePort, existing, expand
+from serial_devices.line_port import LinePort, existing, expand
 
 from .pty_helpers import PtyDevice
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_core.bookings import make_booking
 from arkaden_cli.dev_broker import MosquittoBroker
+from queue_core.bookings import make_booking
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
 from queue_core.store import Store

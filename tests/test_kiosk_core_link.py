@@ -6,16 +6,19 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
+from arkaden_cli.dev_broker import MosquittoBroker
+from device_link.link import Link
 from kiosk_app.backend import CheckInRequest
 from kiosk_app.core_link import CoreBackend
 from kiosk_app.outbox import Outbox
-from arkaden_cli.dev_broker import MosquittoBroker
-from device_link.link import Link
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
 from queue_core.store import Store
 
 from .engine_helpers import mini_site
+from .fakes import FakeCoreLink
 
 
 def _link(broker: MosquittoBroker) -> Link:
@@ -25,6 +28,7 @@ def _link(broker: MosquittoBroker) -> Link:
     return link
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_kiosk_core_link_goes_offline_when_the_core_is_silent_and_hands_in_once(
         fresh_broker: MosquittoBroker, tmp_path: Path) -> None:
     site = mini_site()
@@ -73,3 +77,25 @@ def test_kiosk_core_link_goes_offline_when_the_core_is_silent_and_hands_in_once(
         link.stop()
         outbox.close()
         store.close()
+
+
+def test_kiosk_core_link_treats_an_unusable_reply_like_no_reply(tmp_path: Path) -> None:
+    """A reply that does not fit the protocol (BadReply), or an ok without a ticket: offline, as if none came."""
+    outbox = Outbox(tmp_path / "outbox.sqlite", "kiosk-1")
+    answers: list[dict | None] = [{"ticket": 42}, {"ok": True}, {"ok": True, "appointments": "x"},
+                                  {"ok": True}]
+    link = FakeCoreLink(lambda topic, payload: answers.pop(0))
+    backend = CoreBackend(mini_site(), "kiosk-1", link, outbox)  # type: ignore[arg-type]  # a fake Link
+    try:
+        first = backend.check_in(CheckInRequest("de", concern="job"))
+        second = backend.check_in(CheckInRequest("de", concern="job"))
+        assert [r.ticket.number if r.ticket else None for r in (first, second)] == ["J-900", "J-901"]
+        assert first.ticket is not None and first.ticket.offline
+        assert backend.lookup("AB12CD").kind == "unavailable"
+        assert backend.flush_once() == 0  # no usable answer: the entry stays and goes again, same id
+        assert [e.state for e in outbox.all()] == ["pending", "pending"]
+        assert link.requests[-1][2] == outbox.all()[0].cid
+        assert link.requests[0][1] == {"concern": "job", "language": "de", "party_size": 1, "interpreter": False,
+                                       "step_free": False}
+    finally:
+        outbox.close()

@@ -69,7 +69,8 @@ def test_kiosk_walk_in_issues_prints_and_resets() -> None:
     sync.drain()
     assert flow.step == "done"
     req = backend.requests[0]
-    assert (req.concern, req.lang, req.party_size, req.interpreter, req.step_free) == ("jobcenter", "ar", 6, True, False)
+    assert (req.concern, req.lang, req.party_size, req.interpreter, req.step_free) == \
+        ("jobcenter", "ar", 6, True, False)
     slip = printer.printed[0]
     assert slip.number == "J-001" and slip.rooms == ("2.05",) and slip.concern == "الجوب سنتر"
     assert slip.concern_de == "Jobcenter" and slip.directions == "الطابق الثاني، على يمين المصعد"

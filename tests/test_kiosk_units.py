@@ -94,10 +94,11 @@ def test_kiosk_every_site_pictogram_has_a_drawing() -> None:
     for path in (KIA, REPO / "tests" / "sites" / "mini.toml"):
         for c in load_site(path).concerns:
             assert c.pictogram in pictograms.SHAPES, c.pictogram
+    ends = {"rline": 6, "circle": 4, "disc": 4, "rect": 5, "tri": 7}  # where each op's coordinates stop
     for name, ops in pictograms.SHAPES.items():
         assert ops, name
         for op in ops:
-            coords = op[1] if op[0] == "line" else op[1:{"rline": 6, "circle": 4, "disc": 4, "rect": 5, "tri": 7}[op[0]]]
+            coords = op[1] if op[0] == "line" else op[1:ends[op[0]]]
             assert all(0 <= v <= 1 for v in coords), (name, op)   # inside the unit square
 
 

@@ -14,6 +14,7 @@ from tests.printing_helpers import Outcomes, Statuses, scanned_tokens, slip
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 @pytest.mark.parametrize("scheme", ["serial", "file"])
 def test_printer_serial_prints_and_reads_status_on_a_pty(scheme: str) -> None:
     with PtyPrinterSimulator() as sim:

@@ -11,7 +11,7 @@ from kiosk_app.printing import status as rt
 from kiosk_app.printing.escpos_printer import EscposTicketPrinter, WorkerSettings
 from kiosk_app.printing.port import PrinterStatus
 from kiosk_app.printing.raster import decode_pages
-from kiosk_app.printing.simulator import SimulatedPrinter
+from kiosk_app.printing.simulated_printer import SimulatedPrinter
 from kiosk_app.printing.transports import DummyTransport
 from tests.printing_helpers import Outcomes, Statuses, slip
 

@@ -39,6 +39,7 @@ def test_printer_tcp_prints_a_slip_that_reads_back() -> None:
     assert scanned_tokens([page]) == [s.token]
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_printer_tcp_fault_reaches_on_status_while_idle() -> None:
     assert WorkerSettings().poll_interval <= 2.0      # so a fault is seen within 5 s
     with TcpPrinterSimulator() as sim:
@@ -58,6 +59,7 @@ def test_printer_tcp_fault_reaches_on_status_while_idle() -> None:
             printer.stop()
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_printer_tcp_silent_printer_is_unknown_and_job_refused() -> None:
     with TcpPrinterSimulator() as sim:
         sim.printer.set(silent=True)
@@ -118,6 +120,7 @@ def test_printer_tcp_dropped_connection_is_reopened_before_the_job() -> None:
         assert scanned_tokens(pages) == [s.token]
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_printer_tcp_unreachable_printer_gives_up_at_the_deadline() -> None:
     sim = TcpPrinterSimulator().start()
     url = sim.url

@@ -88,6 +88,7 @@ def test_provision_writes_secrets_0600_prints_none_and_keeps_them_on_a_rerun(tmp
     assert changed == ["broker/ca.crl"], changed  # only the CRL's time stamp; every secret and certificate kept
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_rotation_replaces_one_device_and_revokes_its_certificate(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert _provision("--site", str(MINI), "--out", str(out)).returncode == 0

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import queue_protocol as p
 from display_app.reception_model import ReceptionModel
 from queue_rules.site import parse_site
 
@@ -104,9 +105,10 @@ def test_reception_actions_build_the_protocols_command() -> None:
 
 def test_reception_answers_and_bad_messages() -> None:
     m = fed()
-    m.took("cancel", "A-001", {"ok": True})
+    m.took("cancel", "A-001", p.CommandResult(id="c-1", ok=True))
     assert (m.result, m.result_ok) == ("cancel A-001: erledigt", True)
-    m.took("cancel", "A-001", {"ok": False, "error": {"code": "wrong_state", "message": "ticket A-001 is done"}})
+    m.took("cancel", "A-001", p.CommandResult(id="c-2", ok=False, error=p.ErrorInfo(code="wrong_state",
+                                                                                     message="ticket A-001 is done")))
     assert "abgelehnt – ticket A-001 is done" in m.result and not m.result_ok
     m.took("cancel", "A-001", None)
     assert "keine Antwort" in m.result

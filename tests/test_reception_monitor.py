@@ -46,9 +46,9 @@ def test_reception_acts_through_the_protocol_and_the_log_says_who(
         for concern in ("residence", "residence", "job"):
             assert kiosk.request(kiosk.topics.checkin("kiosk-1"), {"concern": concern})["ok"]
         assert kiosk.request(kiosk.topics.counter_cmd("abh-1"), {"action": "next"})["number"] == "A-001"
-        proc = subprocess.run(check=False, args=[sys.executable, "-m", "tests.ui.reception_drive", str(MINI), str(fresh_broker.port),
-                               "frau-k", str(out)], cwd=REPO, env=xserver.env(), capture_output=True, text=True,
-                              timeout=180)
+        proc = subprocess.run(check=False, args=[sys.executable, "-m", "tests.ui.reception_drive", str(MINI),
+                                                 str(fresh_broker.port), "frau-k", str(out)],
+                              cwd=REPO, env=xserver.env(), capture_output=True, text=True, timeout=180)
         assert proc.returncode == 0, proc.stderr[-3000:]
         rows = store.event_rows()
     finally:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from device_link import sd_notify
 from arkaden_cli.dev_broker import MosquittoBroker
+from device_link import sd_notify
 
 from .engine_helpers import MINI
 
@@ -71,6 +71,7 @@ def test_sd_notify_abstract_socket(monkeypatch: pytest.MonkeyPatch) -> None:
         assert sock.recv(4096) == b"STOPPING=1"
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 def test_watchdog_pings_stop_when_the_service_is_stuck(notify_socket: socket.socket,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WATCHDOG_USEC", "200000")  # 0.2 s: pings every 0.1 s
@@ -109,6 +110,7 @@ def test_watchdog_is_off_for_another_pid(monkeypatch: pytest.MonkeyPatch) -> Non
     assert sd_notify.watchdog_interval() == 1.0
 
 
+@pytest.mark.slow  # waits out real timeouts or starts processes
 @pytest.mark.integration
 def test_core_process_tells_systemd_it_is_ready_alive_and_stopping(
         fresh_broker: MosquittoBroker, notify_socket: socket.socket, tmp_path: Path) -> None:

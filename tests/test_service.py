@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 
 import queue_protocol as p
-from queue_protocol.scan import classify_scan, ticket_qr
 from queue_core.service import Incoming, QueueService
 from queue_core.store import Booking, Store
+from queue_protocol.scan import classify_scan, ticket_qr
 
 from .engine_helpers import MORNING, mini_site
 
@@ -218,7 +218,8 @@ def test_replies_never_go_to_public_or_wildcard_topics_and_the_call_still_goes_o
         body = json.dumps({"v": 1, "id": f"x{i}", "concern": "job"}).encode()
         pubs = svc.handle(Incoming(T.checkin("kiosk-1"), body, bad, b"c"))
         assert all(x.topic != bad for x in pubs)
-    pubs = svc.handle(Incoming(T.counter_cmd("abh-1"), b'{"v":1,"id":"n","action":"next"}', "arkaden/v1/mini/reply/+", b"c"))
+    pubs = svc.handle(Incoming(T.counter_cmd("abh-1"), b'{"v":1,"id":"n","action":"next"}',
+                               "arkaden/v1/mini/reply/+", b"c"))
     assert [x.topic for x in pubs if x.topic == T.call()] == [T.call()]
 
 
@@ -234,7 +235,8 @@ def test_unknown_devices_are_refused(store: Store) -> None:
     svc = make(store)
     reply, _ = send(svc, T.checkin("kiosk-from-elsewhere"), {"id": "c", "concern": "job"})
     assert reply["error"]["code"] == "unknown_device"
-    reply, _ = send(svc, T.reception_cmd("x" * 120), {"id": "r", "action": "cancel", "ticket": "A-001", "operator": "o"})
+    reply, _ = send(svc, T.reception_cmd("x" * 120),
+                    {"id": "r", "action": "cancel", "ticket": "A-001", "operator": "o"})
     assert reply["error"]["code"] == "unknown_device"
     assert svc.state.tickets == {}
 

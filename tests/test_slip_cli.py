@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from kiosk_app.printing.simulator import TcpPrinterSimulator
 from arkaden_cli.main import main
+from kiosk_app.printing.simulator import TcpPrinterSimulator
 from tests.printing_helpers import REPO_ROOT, scanned_tokens
 
 SITE = str(REPO_ROOT / "sites" / "kia-aachen-arkaden.toml")

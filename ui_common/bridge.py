@@ -12,7 +12,7 @@ class MainThreadQueue:
     """``post(fn, *args)`` from any thread; the calls run on the Kivy thread at the next frame, in order."""
 
     def __init__(self) -> None:
-        from kivy.clock import Clock  # noqa: PLC0415 - Kivy only once an app runs
+        from kivy.clock import Clock  # Kivy only once an app runs
 
         self._calls: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._lock = threading.Lock()

@@ -39,7 +39,7 @@ def run_driven(app: Any, script: Script) -> None:
 
 async def frames(n: int = 1) -> None:
     """Let Kivy draw ``n`` frames."""
-    from kivy.clock import Clock  # noqa: PLC0415
+    from kivy.clock import Clock
 
     for _ in range(n):
         start = Clock.frames_displayed
@@ -62,7 +62,7 @@ async def wait_until(predicate: Callable[[], Any], *, timeout: float = 10, what:
 
 async def tap(widget: Any) -> None:
     """Press and release the centre of ``widget`` as a finger would (window input pipeline, not a method call)."""
-    from kivy.tests.common import UnitTestTouch  # noqa: PLC0415
+    from kivy.tests.common import UnitTestTouch
 
     x, y = widget.to_window(*widget.center)
     touch = UnitTestTouch(x, y)
@@ -86,7 +86,7 @@ def find(root: Any, predicate: Callable[[Any], bool]) -> list[Any]:
 
 async def screenshot(path: Path) -> Path:
     """Write what the window shows now to ``path`` (PNG)."""
-    from kivy.core.window import Window  # noqa: PLC0415
+    from kivy.core.window import Window
 
     await frames(2)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ def prepare(app: str, window: WindowSettings, *, debug: bool = False) -> None:
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")  # not xclip/xsel, which a kiosk does not have
     if not debug:
         os.environ["KIVY_NO_CONSOLELOG"] = "1"
-    from kivy.config import Config  # noqa: PLC0415 - must come after the environment above
+    from kivy.config import Config  # must come after the environment above
 
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")

@@ -11,7 +11,7 @@ def start(app_name: str) -> None:
     Without systemd (no NOTIFY_SOCKET) nothing is sent. Because the pings are scheduled on Kivy's clock,
     a UI thread that hangs stops them and systemd restarts the app after WatchdogSec.
     """
-    from kivy.clock import Clock  # noqa: PLC0415 - only inside a running app
+    from kivy.clock import Clock  # only inside a running app
 
     interval = sd_notify.watchdog_interval()
     Clock.schedule_once(lambda _dt: sd_notify.notify_ready(f"{app_name} showing its first screen"), 0)

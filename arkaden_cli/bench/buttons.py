@@ -82,7 +82,7 @@ def _display(host: str, port: int, topic: str, arrivals: dict[str, tuple[threadi
     """One display client: records when each counter's call arrives."""
     subscribed = threading.Event()
 
-    def on_message(client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+    def on_message(client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         at = time.perf_counter()
         data = json.loads(msg.payload)
         slot = arrivals.get(data.get("counter", ""))

@@ -56,12 +56,12 @@ class _Requester:
         if not subscribed.wait(TIMEOUT_S):
             raise RuntimeError(f"{name}: subscription not acknowledged")
 
-    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         now = time.perf_counter()
         corr = getattr(msg.properties, "CorrelationData", None)
         done = self.pending.pop(corr, None) if corr is not None else None
         if done is not None:
-            done(now, msg.payload)
+            done(now, bytes(msg.payload))
 
     def send(self, topic: str, body: dict[str, Any], on_reply: Callable[[float, bytes], None]) -> float:
         """Publish a request; `on_reply(arrival, payload)` runs in the network thread. Returns the send time."""
@@ -131,13 +131,13 @@ class _Displays:
             self.close()
             raise RuntimeError(f"only {self._subscribed} of {count} displays subscribed")
 
-    def _on_subscribe(self, *args) -> None:  # type: ignore[no-untyped-def]
+    def _on_subscribe(self, *args: object) -> None:
         self._subscribed += 1
         if self._subscribed == self.count:
             self._all_subscribed.set()
 
-    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
-        seen = self.arrivals.setdefault(msg.payload, [])
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        seen = self.arrivals.setdefault(bytes(msg.payload), [])
         seen.append(self._batch_at)
         if len(seen) == self.count:
             self.complete.set()

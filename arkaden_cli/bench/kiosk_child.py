@@ -33,9 +33,9 @@ def child(config: Path) -> None:
                               "--data-dir", cfg["data_dir"], "--windowed", "--input", "mouse", "--fake-printer"])
     settings = settings_from(args)
     prepare(settings, name="kiosk-bench")
-    from hardware.scanner import FakeScannerSource
     from kiosk_app.app import KioskApp
     from kiosk_app.printing.factory import open_printer
+    from serial_devices.scanner import FakeScannerSource
     from ui_common import drive
 
     printer = open_printer(cfg["printer_url"], 576)

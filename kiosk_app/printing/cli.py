@@ -1,4 +1,4 @@
-"""`arkaden ticket ...` (arguments defined in arkaden_cli/devices.py): sample slip to PNG, test print, printer simulator."""
+"""`arkaden ticket ...` (arguments in arkaden_cli/devices.py): sample slip to PNG, test print, printer simulator."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from queue_rules.site import SiteConfigError, load_site
 
+if TYPE_CHECKING:
+    from .port import PrintOutcome, Slip
+    from .simulated_printer import SimulatedPrinter
 
-def _sample(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+
+def _sample(args: argparse.Namespace) -> Slip:
     from .sample import sample_slip
 
     try:
@@ -47,9 +52,14 @@ def print_sample(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     done = threading.Event()
-    outcome = []
+    outcome: list[PrintOutcome] = []
+
+    def finished(o: PrintOutcome) -> None:
+        outcome.append(o)
+        done.set()
+
     printer.start(lambda status: print(f"status: {status}"))
-    printer.submit(_sample(args), lambda o: (outcome.append(o), done.set()))
+    printer.submit(_sample(args), finished)
     done.wait(30)
     printer.stop()
     if not outcome:
@@ -66,9 +76,13 @@ def simulate(args: argparse.Namespace) -> int:
     print(f"printer simulator on {sim.url}; slips are written to {args.out}/ (Ctrl-C stops)")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     saved = 0
+
+    def printed_more(printer: SimulatedPrinter) -> bool:
+        return len(printer.pages) > saved
+
     try:
         while True:
-            sim.printer.wait_for(lambda p, seen=saved: len(p.pages) > seen, timeout=1.0)
+            sim.printer.wait_for(printed_more, timeout=1.0)
             while saved < len(sim.printer.pages):
                 sim.printer.pages[saved].save(Path(args.out) / f"slip-{saved + 1:04d}.png")
                 saved += 1

@@ -70,10 +70,11 @@ def job_bytes(image: Image.Image) -> bytes:
     """
     esc = Dummy()
     esc.hw("INIT")
-    init = esc.output
+    init: bytes = esc.output
     esc.clear()
     esc.cut()
-    return init + raster_bytes(image) + esc.output
+    cut: bytes = esc.output
+    return init + raster_bytes(image) + cut
 
 
 class EscposTicketPrinter:

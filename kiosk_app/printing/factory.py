@@ -105,7 +105,8 @@ def _transport(url: str, scheme: str, parts: Any, query: dict[str, str], timeout
         except ValueError:
             raise PrinterURLError(f"{url}: usb:// needs VID:PID as four hex digits each, "
                                   "e.g. usb://0416:5011 (see lsusb)") from None
-        options = {k: _number(url, k, query[k], int, 1, 0xFF) for k in ("in_ep", "out_ep") if k in query}
+        options: dict[str, Any] = {k: _number(url, k, query[k], int, 1, 0xFF)
+                                   for k in ("in_ep", "out_ep") if k in query}
         return UsbTransport(vid, pid, options, timeouts)
     if scheme == "serial":
         if parts.netloc or not parts.path.startswith("/"):

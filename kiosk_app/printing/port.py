@@ -48,7 +48,7 @@ class PrinterStatus:
 
     def as_detail(self) -> dict[str, str]:
         """The presence detail a kiosk publishes for reception."""
-        detail = {"paper": self.paper, "cover": self.cover, "printer_online": self.online}
+        detail: dict[str, str] = {"paper": self.paper, "cover": self.cover, "printer_online": self.online}
         if self.error:
             detail["printer_error"] = self.error[:120]
         return detail

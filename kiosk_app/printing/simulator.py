@@ -1,9 +1,9 @@
-"""A thermal printer without hardware: answers DLE EOT, keeps the slips it was sent, injects faults.
+"""Printer simulators without hardware: a ``SimulatedPrinter`` on a TCP port or behind a pseudo-terminal.
 
-``SimulatedPrinter`` is the printer's logic; ``TcpPrinterSimulator`` puts it on a TCP port (like a LAN printer on
-9100) and ``PtyPrinterSimulator`` behind a pseudo-terminal (like a USB-serial printer). Faults: paper low/out,
-cover open, offline, ``silent`` (never answers status), ``garbage`` (answers bytes that are not a status), and
-``drop_connections()`` / ``stop()`` (the printer goes away) followed by ``start()`` (it comes back).
+``TcpPrinterSimulator`` puts the printer on a TCP port (like a LAN printer on 9100) and ``PtyPrinterSimulator``
+behind a pseudo-terminal (like a USB-serial printer). Besides the printer's own faults (see
+``simulated_printer``), ``drop_connections()`` / ``stop()`` (the printer goes away) followed by ``start()`` (it
+comes back).
 """
 
 from __future__ import annotations
@@ -12,77 +12,11 @@ import os
 import select
 import socket
 import threading
-import time
 import tty
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Self
 
-from PIL import Image
-
-from .raster import EscposReader, stack
-
-
-@dataclass
-class SimulatedPrinter:
-    paper: str = "ok"          # ok, low, out
-    cover: str = "closed"      # closed, open
-    online: bool = True
-    silent: bool = False       # no answer to DLE EOT
-    garbage: bool = False      # an answer that is not a status byte
-    received: bytearray = field(default_factory=bytearray)
-    pages: list[Image.Image] = field(default_factory=list)
-    status_queries: int = 0
-    job_started_at: list[float] = field(default_factory=list)   # perf_counter() when each ESC @ arrived
-    _reader: EscposReader = field(default_factory=EscposReader)
-    _current: list[Image.Image] = field(default_factory=list)
-    _cond: threading.Condition = field(default_factory=threading.Condition)
-
-    def set(self, **state: object) -> None:
-        """Change the state, e.g. ``set(paper="out")`` or ``set(silent=True)``."""
-        with self._cond:
-            for key, value in state.items():
-                if key not in ("paper", "cover", "online", "silent", "garbage"):
-                    raise TypeError(f"unknown printer state {key!r}")
-                setattr(self, key, value)
-
-    def reply(self, n: int) -> bytes:
-        if self.silent:
-            return b""
-        if self.garbage:
-            return b"\xff"
-        stopped = self.paper == "out" or self.cover == "open"
-        if n == 1:
-            return bytes((0x12 | (0x08 if stopped or not self.online else 0),))
-        if n == 2:
-            return bytes((0x12 | (0x04 if self.cover == "open" else 0) | (0x20 if self.paper == "out" else 0),))
-        if n == 4:
-            return bytes((0x12 | {"ok": 0, "low": 0x0C, "out": 0x6C}[self.paper],))
-        return bytes((0x12,))
-
-    def feed(self, chunk: bytes) -> bytes:
-        """Take bytes from the host; returns the answers to send back."""
-        out = bytearray()
-        arrived = time.perf_counter()
-        with self._cond:
-            self.received += chunk
-            for event in self._reader.feed(chunk):
-                if event.kind == "init":
-                    self.job_started_at.append(arrived)
-                elif event.kind == "status":
-                    self.status_queries += 1
-                    out += self.reply(event.value)
-                elif event.kind == "image" and event.image is not None:
-                    self._current.append(event.image)
-                elif event.kind == "cut" and self._current:
-                    self.pages.append(stack(self._current))
-                    self._current = []
-            self._cond.notify_all()
-        return bytes(out)
-
-    def wait_for(self, predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-        """Wait until ``predicate(self)`` holds (checked whenever bytes arrive)."""
-        with self._cond:
-            return self._cond.wait_for(lambda: predicate(self), timeout)
+from .simulated_printer import SimulatedPrinter
 
 
 class TcpPrinterSimulator:
@@ -111,7 +45,7 @@ class TcpPrinterSimulator:
         self._spawn(self._accept_loop, listener)
         return self
 
-    def _spawn(self, target, *args) -> None:  # type: ignore[no-untyped-def]
+    def _spawn(self, target: Callable[..., None], *args: object) -> None:
         t = threading.Thread(target=target, args=args, name="printer-sim", daemon=True)
         self._threads.append(t)
         t.start()

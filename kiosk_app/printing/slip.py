@@ -114,7 +114,7 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
     inner = width_dots - 2 * pen.margin
     size = _number_size(slip.number, inner, cap=int(220 * k))
     number_font = raqm_font(str(font_for("Latn").bold), size)
-    top, bottom = number_font.getbbox(slip.number, anchor="ls")[1::2]
+    top, bottom = (int(v) for v in number_font.getbbox(slip.number, anchor="ls")[1::2])  # FreeType: ints
     pen.y += -top + int(6 * k)
     pen.draw.text((width_dots / 2, pen.y), slip.number, font=number_font, fill=0, anchor="ms")
     pen.y += bottom + int(6 * k)

@@ -7,6 +7,8 @@ which is why this module exists.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from .port import Cover, Online, Paper, PrinterStatus
 
 DLE_EOT = b"\x10\x04"
@@ -21,7 +23,7 @@ def request(n: int) -> bytes:
     return DLE_EOT + bytes((n,))
 
 
-def valid(reply: bytes | None) -> bool:
+def valid(reply: bytes | None) -> TypeGuard[bytes]:
     """One byte with the fixed bits of a DLE EOT answer."""
     return reply is not None and len(reply) == 1 and reply[0] & FIXED_MASK == FIXED_BITS
 
@@ -31,15 +33,15 @@ def parse(replies: dict[int, bytes | None], error: str = "") -> PrinterStatus:
     printer, cause, paper_sensor = (replies.get(n) for n in QUERIES)
     online: Online = "unknown"
     if valid(printer):
-        online = "no" if printer[0] & 0x08 else "yes"  # type: ignore[index]
+        online = "no" if printer[0] & 0x08 else "yes"
     cover: Cover = "unknown"
     paper: Paper = "unknown"
     if valid(cause):
-        cover = "open" if cause[0] & 0x04 else "closed"  # type: ignore[index]
-        if cause[0] & 0x20:  # type: ignore[index]
+        cover = "open" if cause[0] & 0x04 else "closed"
+        if cause[0] & 0x20:
             paper = "out"
     if valid(paper_sensor) and paper != "out":
-        bits = paper_sensor[0]  # type: ignore[index]
+        bits = paper_sensor[0]
         paper = "out" if bits & 0x60 else "low" if bits & 0x0C else "ok"
     return PrinterStatus(paper=paper, cover=cover, online=online, error=error)
 

@@ -86,7 +86,7 @@ def split_runs(text: str, primary: Script, bold: bool) -> list[Run]:
         if scripts[i] is not None:
             last_strong = scripts[i]
         elif (unicodedata.bidirectional(ch) == "EN" and last_strong not in (None, primary)
-              and covers(_font_path(last_strong, bold), ch)):  # type: ignore[arg-type]
+              and covers(_font_path(last_strong, bold), ch)):
             scripts[i] = last_strong
     # neutrals: the neighbours' font when both sides agree and it has the glyph, else the line's own font
     resolved: list[Script] = []
@@ -134,18 +134,17 @@ def _run_font(run: Run, style: Style) -> ImageFont.FreeTypeFont:
     return raqm_font(_font_path(run.script, style.bold), style.size)
 
 
-def _run_kwargs(run: Run, style: Style) -> dict[str, str]:
-    kw = {"direction": run.direction}
-    if run.script == style.script:
-        kw["language"] = style.lang  # Persian/Pashto/Tigrinya glyph variants where the font has them
-    return kw
+def _run_language(run: Run, style: Style) -> str | None:
+    """The run's language for Raqm (Persian/Pashto/Tigrinya glyph variants where the font has them), if its own."""
+    return style.lang if run.script == style.script else None
 
 
 @lru_cache(maxsize=4096)
 def _measure(text: str, style: Style) -> tuple[tuple[Run, float], ...]:
     out = []
     for run in split_runs(text, style.script, style.bold):
-        out.append((run, _run_font(run, style).getlength(run.text, **_run_kwargs(run, style))))
+        length = _run_font(run, style).getlength(run.text, direction=run.direction, language=_run_language(run, style))
+        out.append((run, length))
     return tuple(out)
 
 
@@ -193,7 +192,7 @@ def draw_line(draw: ImageDraw.ImageDraw, y: int, left: int, right: int, text: st
     ordered = reversed(runs) if rtl else iter(runs)
     x = x0
     for run, w in ordered:
-        draw.text((x, baseline), run.text, fill=0, font=_run_font(run, style), anchor="ls",
-                  **_run_kwargs(run, style))
+        draw.text((x, baseline), run.text, fill=0, font=_run_font(run, style), anchor="ls", direction=run.direction,
+                  language=_run_language(run, style))
         x += w
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from device_link.package_data import PackageDataError, package_path
 from ui_common.languages import language
 
 DOMAIN = "slip"
@@ -23,7 +24,11 @@ SLIP_LANGUAGES = ("de", "en", "ar", "fa", "ps", "uk", "ru", "tr", "kmr", "ro", "
 
 
 def locale_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "locale"
+    """The kiosk's catalogues (``kiosk_app/locale``), package data read in place."""
+    try:
+        return package_path("kiosk_app", "locale")  # Babel reads the .po files by path
+    except PackageDataError as exc:
+        raise SlipCatalogueError(str(exc)) from None
 
 
 class SlipCatalogueError(ValueError):

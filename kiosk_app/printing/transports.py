@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from escpos.escpos import Escpos
 
-from .simulator import SimulatedPrinter
+from .simulated_printer import SimulatedPrinter
 
 log = logging.getLogger("arkaden.printer")
 
@@ -261,7 +261,8 @@ class DummyTransport:
 
     @property
     def output(self) -> bytes:
-        return self.escpos.output  # type: ignore[attr-defined,no-any-return]
+        out: bytes = self.escpos.output
+        return out
 
     def open(self) -> None:
         pass

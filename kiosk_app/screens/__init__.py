@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from kivy.uix.screenmanager import Screen
-
-
-class KioskScreen(Screen):
-    """A screen; ``refresh`` redraws its changing parts from the flow (called on every change of the flow)."""
-
-    def refresh(self, app: Any) -> None:
-        pass
+from .base import KioskScreen
 
 
 def all_screens() -> list[type[KioskScreen]]:

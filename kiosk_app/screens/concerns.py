@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..widgets import Tile
-from . import KioskScreen
+from .base import KioskScreen
 
 
 class ConcernsScreen(KioskScreen):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import KioskScreen
+from .base import KioskScreen
 
 
 class DetailsScreen(KioskScreen):

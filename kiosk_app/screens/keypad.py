@@ -8,7 +8,7 @@ from kivy.metrics import dp
 from kivy.uix.button import Button
 
 from ..palette import PALETTE
-from . import KioskScreen
+from .base import KioskScreen
 
 KEYS = "1234567890ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

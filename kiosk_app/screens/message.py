@@ -8,7 +8,7 @@ from kivy.metrics import dp
 
 from ..concerns import opening_hours
 from ..widgets import KLabel, LatinLabel, MirrorBox
-from . import KioskScreen
+from .base import KioskScreen
 
 
 class MessageScreen(KioskScreen):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import KioskScreen
+from .base import KioskScreen
 
 
 class StartScreen(KioskScreen):

@@ -9,7 +9,7 @@ from kivy.properties import BooleanProperty
 from queue_protocol.scan import ticket_qr
 
 from ..slips import directions
-from . import KioskScreen
+from .base import KioskScreen
 
 
 class TicketScreen(KioskScreen):

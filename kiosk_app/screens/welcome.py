@@ -7,7 +7,7 @@ from typing import Any
 from ui_common.languages import LANGUAGES
 
 from ..widgets import LangButton
-from . import KioskScreen
+from .base import KioskScreen
 
 
 class WelcomeScreen(KioskScreen):

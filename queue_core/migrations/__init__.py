@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from device_link.package_data import package_path
+
 
 def config() -> Config:
     """Alembic's configuration, pointing at this package's scripts (package data, read in place)."""
-    here = resources.files(__name__)
-    if not isinstance(here, Path):  # Alembic reads its scripts from a directory
-        raise RuntimeError("the migrations are not a directory on disk: install arkaden unzipped")
+    here = package_path(__name__)  # Alembic reads its scripts from a directory
     cfg = Config()
     cfg.set_main_option("script_location", str(here))
     return cfg

@@ -13,8 +13,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from display_app.wall_app import DisplaySettings, make_app, prepare_kivy
 import queue_protocol as p
+from display_app.wall_app import DisplaySettings, make_app, prepare_kivy
 from queue_rules.site import load_site
 
 

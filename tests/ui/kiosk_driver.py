@@ -30,12 +30,12 @@ def main() -> None:
     settings = settings_from(args)
     prepare(settings, name="kiosk-test")
 
-    from hardware.scanner import FakeScannerSource
+    from device_link.link import Link
     from kiosk_app.app import KioskApp
     from kiosk_app.printing.fake import FakeTicketPrinter
     from kiosk_app.printing.port import PrinterStatus
     from kiosk_app.widgets import LangButton, Tile
-    from device_link.link import Link
+    from serial_devices.scanner import FakeScannerSource
     from ui_common import drive
 
     printer, scanner = FakeTicketPrinter(), FakeScannerSource()

@@ -7,7 +7,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 log = logging.getLogger("arkaden.serial")
 
@@ -19,7 +19,8 @@ OnState = Callable[[str, str], None]  # ("connected", path) | ("disconnected", w
 class SerialLike(Protocol):
     """What the port needs from a pyserial ``Serial`` (a fake can stand in for unit tests)."""
 
-    in_waiting: int
+    @property
+    def in_waiting(self) -> int: ...
 
     def read(self, size: int = 1) -> bytes: ...
 
@@ -34,9 +35,9 @@ def open_pyserial(path: str, baudrate: int) -> SerialLike:
     """8N1 at ``baudrate``; reads return after 0.1 s so the thread can stop; an exclusive lock on the tty."""
     import serial
 
-    port: Any = serial.Serial(path, baudrate=baudrate, bytesize=8, parity="N", stopbits=1, timeout=0.1,
-                              write_timeout=0.5, exclusive=True)
-    return port  # type: ignore[no-any-return]
+    port: SerialLike = serial.Serial(path, baudrate=baudrate, bytesize=8, parity="N", stopbits=1, timeout=0.1,
+                                     write_timeout=0.5, exclusive=True)
+    return port
 
 
 def existing(path: str) -> Locate:

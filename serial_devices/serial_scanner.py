@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
+from .line_port import LinePort, Locate, existing
 from .scanner import OnHealth, OnScan
-from .serial_port import LinePort, Locate, existing
 
 log = logging.getLogger("arkaden.scanner")
 
@@ -25,7 +26,7 @@ class SerialScannerSource:
 
     def __init__(self, device: str | Locate, *, baudrate: int = 115200, repeat_s: float = REPEAT_S,
                  clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] | None = None, **port_options: object):
+                 sleep: Callable[[float], None] | None = None, **port_options: Any):
         self.locate = existing(device) if isinstance(device, str) else device
         self.baudrate = baudrate
         self.repeat_s = repeat_s
@@ -42,7 +43,7 @@ class SerialScannerSource:
         self._on_scan, self._on_health = on_scan, on_health
         self._port = LinePort("scanner", self.locate, self._on_line, self._on_state, baudrate=self.baudrate,
                               terminators=b"\r\n", max_line=MAX_CODE, sleep=self.sleep,
-                              **self.port_options)  # type: ignore[arg-type]
+                              **self.port_options)
         self._port.start()
 
     def stop(self) -> None:

@@ -67,7 +67,8 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5) -> None:
         proc.wait(timeout=5)
 
 
-def _accepts_connections(port: int) -> bool:
+def accepts_connections(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:port right now."""
     try:
         with socket.create_connection((HOST, port), timeout=0.2):
             return True
@@ -142,7 +143,7 @@ class MosquittoBroker:
                     f"(config {self.config_file}). Last lines of {self.log_file}:\n"
                     f"{self._log_tail()}"
                 )
-            if _accepts_connections(self.port):
+            if accepts_connections(self.port):
                 return
             time.sleep(0.05)
         self.stop()

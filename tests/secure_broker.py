@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from arkaden_cli.dev_broker import BrokerUnavailable, find_mosquitto, free_port, stop_process
+from arkaden_cli.dev_broker import BrokerUnavailable, accepts_connections, find_mosquitto, free_port, stop_process
 from provisioning.files import render_broker_conf
 
 HOST = "127.0.0.1"
@@ -64,7 +63,7 @@ class SecureBroker:
             if self._proc.poll() is not None:
                 pytest.fail(f"mosquitto exited ({self._proc.returncode}) with the production config:\n"
                             f"{self.log_file.read_text(errors='replace')[-3000:]}", pytrace=False)
-            if all(_open(p) for p in ports):
+            if all(accepts_connections(p) for p in ports):
                 return
             time.sleep(0.05)
         self.stop()
@@ -80,9 +79,3 @@ class SecureBroker:
         return self.log_file.read_text(errors="replace")
 
 
-def _open(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=0.2):
-            return True
-    except OSError:
-        return False

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 import queue_protocol as p
-from arkaden_cli.dev_broker import BrokerUnavailable, find_mosquitto, free_port
+from arkaden_cli.dev_broker import BrokerUnavailable, accepts_connections, find_mosquitto, free_port
 from device_link.broker_auth import BrokerAuth, load_broker_config
 from provisioning.files import render_broker_conf
 
@@ -230,21 +229,13 @@ def procs() -> Iterator[Processes]:
         p.stop_all()
 
 
-def _listening(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 def _wait_listening(procs: Processes, proc: subprocess.Popen[bytes], ports: list[int], what: str,
                     timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"{what} exited ({proc.returncode}):\n{procs.log_of(proc)}", pytrace=False)
-        if all(_listening(port) for port in ports):
+        if all(accepts_connections(port) for port in ports):
             return
         time.sleep(0.05)
     pytest.fail(f"{what} did not listen on {ports} within {timeout:.0f} s:\n{procs.log_of(proc)}", pytrace=False)
@@ -480,4 +471,4 @@ def test_wheel_dev_broker_runs_from_the_package_config(installed: Installed, wor
     finally:
         client.close()
     assert Processes.stop(broker) == 0, f"arkaden dev-broker did not stop cleanly:\n{procs.log_of(broker)}"
-    assert not _listening(port), "the dev broker's Mosquitto outlived the command"
+    assert not accepts_connections(port), "the dev broker's Mosquitto outlived the command"

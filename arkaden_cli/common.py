@@ -11,7 +11,8 @@ from datetime import time as daytime
 from typing import TYPE_CHECKING
 
 from device_link.broker_auth import BrokerSettings, add_arguments, settings_or_exit
-from queue_rules.site import Site, SiteConfigError, load_site
+from host_support.site_file import load_site
+from queue_rules.site import Site, SiteConfigError
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by the commands that use it
     from queue_core.store import Store

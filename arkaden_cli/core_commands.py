@@ -18,7 +18,7 @@ log = logging.getLogger("arkaden")
 
 
 def cmd_core(args: argparse.Namespace) -> int:
-    from device_link import sd_notify
+    from host_support import sd_notify
     from queue_core.runner import CoreRunner
     from queue_core.service import QueueService, utcnow
 

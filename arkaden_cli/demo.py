@@ -92,7 +92,7 @@ def _display_children(ctx: Context) -> list[Child]:
     first wall display and the reception monitor join, in windows; without one (CI, ssh) the demo is text-only."""
     if not os.environ.get("DISPLAY"):
         return []
-    from queue_rules.site import load_site
+    from host_support.site_file import load_site
 
     site = load_site(ctx.site_path)
     py, base = sys.executable, ["--site", str(ctx.site_path), "--host", ctx.host, "--port", str(ctx.port), "--windowed"]
@@ -148,7 +148,8 @@ class Printer:
 
 def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int:
     from arkaden_cli import watch
-    from queue_rules.site import SiteConfigError, load_site
+    from host_support.site_file import load_site
+    from queue_rules.site import SiteConfigError
 
     try:
         find_mosquitto()

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from device_link.package_data import PackageDataError, package_path
+from host_support.package_data import PackageDataError, package_path
 
 # Debian installs mosquitto in /usr/sbin, which is often missing from a user's PATH.
 SBIN_DIRS: tuple[str, ...] = ("/usr/sbin", "/usr/local/sbin", "/sbin")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from device_link import logs
+from host_support import logs
 
 from . import core_commands, devices, provision_command, tool_commands
 

@@ -44,8 +44,9 @@ def _bridges(values: list[str] | None) -> dict[str, list[str]] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from host_support.site_file import load_site
     from provisioning.provision import Options, ProvisionError, provision
-    from queue_rules.site import SiteConfigError, load_site
+    from queue_rules.site import SiteConfigError
 
     try:
         site = load_site(args.site)

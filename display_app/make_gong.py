@@ -12,7 +12,7 @@ import sys
 import wave
 from pathlib import Path
 
-from device_link.package_data import package_path
+from host_support.package_data import package_path
 
 RATE = 22050
 SECONDS = 2.2

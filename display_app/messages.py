@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from device_link.package_data import package_path
+from host_support.package_data import package_path
 from ui_common.i18n import Translations
 
 DOMAIN = "display"

@@ -13,7 +13,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
-from device_link.package_data import package_path
+from host_support.package_data import package_path
 
 from . import palette as P
 from .reception_model import STATUS_DE, ReceptionModel

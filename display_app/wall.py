@@ -10,7 +10,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from device_link.package_data import package_path
+from host_support.package_data import package_path
 from ui_common.i18n import Translations
 from ui_common.text import text_style
 

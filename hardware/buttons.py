@@ -269,7 +269,7 @@ def default_device_id() -> str:
 def run(site: Site, host: str, port: int, *, patterns: list[str] | None, guard_s: float | None,
         device_id: str | None, stop: threading.Event, auth: BrokerAuth | None = None) -> None:
     """Run the bridge until ``stop`` is set (the CLI sets it on SIGTERM or Ctrl-C)."""
-    from device_link import sd_notify
+    from host_support import sd_notify
 
     bridge = ButtonBridge(site, host, port, patterns=patterns, guard_s=guard_s, device_id=device_id, auth=auth)
     log.info("button bridge %s: %d boxes configured, looking at %s", bridge.device_id, len(bridge.boxes),

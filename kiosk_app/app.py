@@ -6,31 +6,24 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from device_link.package_data import package_path
-from queue_rules.site import Site
-from serial_devices.scanner import ScannerSource
+from host_support.package_data import package_path
 from ui_common.bridge import MainThreadQueue
 from ui_common.languages import language
 
 from . import texts, typeset
-from .backend import Backend
-from .flow import KioskFlow, Timeouts
+from .flow import KioskFlow
 from .palette import PALETTE
-from .printing.port import TicketPrinter
+from .parts import KioskParts
 from .screens import SCREEN_OF_STEP, all_screens
-from .status import DeviceStatus
 
 log = logging.getLogger("arkaden.kiosk")
 
@@ -38,24 +31,6 @@ log = logging.getLogger("arkaden.kiosk")
 def _kv_dir() -> Path:
     """The package's directory, where the .kv rules are package data read in place."""
     return package_path("kiosk_app")  # Kivy's Builder reads the rules by path
-
-
-@dataclass
-class KioskParts:
-    """Everything the app needs, built in main() (real devices) or by a test or the tour (fakes)."""
-
-    site: Site
-    kiosk_id: str
-    backend: Backend
-    printer: TicketPrinter
-    scanner: ScannerSource
-    status: DeviceStatus
-    portrait: bool = True
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    default_lang: str = "de"
-    on_printing: Callable[[float], None] | None = None
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    closers: list[Callable[[], None]] = field(default_factory=list)
 
 
 class KioskApp(App):
@@ -111,6 +86,8 @@ class KioskApp(App):
     # --- wiring ----------------------------------------------------------------------------------
 
     def build(self) -> ScreenManager:
+        from kivy.core.window import Window  # importing it opens the window: that is build's job, not import's
+
         Window.clearcolor = PALETTE.rgba("background")
         kv = _kv_dir()
         Builder.load_file(str(kv / "widgets.kv"))

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from device_link import broker_auth
-from queue_rules.site import Kiosk, Site, SiteConfigError, load_site
+from host_support.site_file import load_site
+from queue_rules.site import Kiosk, Site, SiteConfigError
 from ui_common.kivy_env import WindowSettings
 
 from .flow import Timeouts
@@ -126,9 +127,9 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
     """The real parts: the link to the broker, the outbox, the backend, the printer and the scanner."""
     from device_link.link import Link
 
-    from .app import KioskParts
-    from .core_link import CoreBackend
+    from .core_backend import CoreBackend
     from .outbox import Outbox, OutboxError
+    from .parts import KioskParts
     from .status import DeviceStatus
 
     site, kiosk_id = settings.site, settings.kiosk.id
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     parser.add_argument("--log-level", default=None)
     args = parser.parse_args(argv)
-    from device_link import logs
+    from host_support import logs
 
     logs.setup(args.log_level)
     return run(args)

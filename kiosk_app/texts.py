@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from device_link.package_data import package_path
+from host_support.package_data import package_path
 from ui_common.i18n import Translations
 
 from . import typeset

@@ -24,7 +24,8 @@ def tour_clock(site: Any) -> datetime:
 def run_tour(settings: Any, out: Path) -> int:
     from ui_common import drive
 
-    from .app import KioskApp, KioskParts
+    from .app import KioskApp
+    from .parts import KioskParts
 
     site = settings.site
     now = tour_clock(site)

@@ -16,7 +16,7 @@ from queue_rules import engine, views
 from queue_rules import events as ev
 from queue_rules.engine import Rejected
 from queue_rules.site import Site
-from queue_rules.state import QueueState, Ticket, evolve, local_day
+from queue_rules.state import DayState, Ticket, evolve, local_day
 
 from .intake import Request
 from .ratelimit import FailureLimiter
@@ -57,7 +57,7 @@ class Decider:
         self.always_open = always_open
         self.booking_limiter = booking_limiter
 
-    def decide(self, state: QueueState, request: Request, now: datetime) -> Decision | Answer:
+    def decide(self, state: DayState, request: Request, now: datetime) -> Decision | Answer:
         command, device = request.command, request.device
         if isinstance(command, p.CheckIn):
             return self._check_in(state, device, command, now)
@@ -71,7 +71,7 @@ class Decider:
 
     # --- kiosks ------------------------------------------------------------------------------------
 
-    def _check_in(self, state: QueueState, kiosk: str, cmd: p.CheckIn, now: datetime) -> Decision:
+    def _check_in(self, state: DayState, kiosk: str, cmd: p.CheckIn, now: datetime) -> Decision:
         booking_code, slot, service_id = None, None, ""
         if cmd.concern is not None:
             try:
@@ -113,7 +113,7 @@ class Decider:
                     log.warning("kiosk %s: too many unknown booking codes, look-ups paused", kiosk)
             raise
 
-    def _next_booking(self, state: QueueState, code: str, now: datetime) -> Booking:
+    def _next_booking(self, state: DayState, code: str, now: datetime) -> Booking:
         taken = {(t.service, t.slot) for t in state.tickets.values() if t.booking_code == code}
         for b in self._bookings_today(code, now):
             if (b.service, b.slot) not in taken:
@@ -125,7 +125,7 @@ class Decider:
         start = local.replace(hour=0, minute=0, second=0, microsecond=0)
         return self.store.bookings(code, start, start + timedelta(days=1))
 
-    def _lookup(self, state: QueueState, kiosk: str, cmd: p.LookupBooking, now: datetime) -> Answer:
+    def _lookup(self, state: DayState, kiosk: str, cmd: p.LookupBooking, now: datetime) -> Answer:
         if cmd.ticket_token is not None:
             ticket = next((t for t in state.tickets.values() if t.token == cmd.ticket_token), None)
             if ticket is None:
@@ -135,7 +135,7 @@ class Decider:
         found = self._guarded(kiosk, now, lambda: self._appointments(state, code, now))
         return Answer(p.LookupReply(id=cmd.id, ok=True, appointments=found))
 
-    def _appointments(self, state: QueueState, code: str, now: datetime) -> list[p.Appointment]:
+    def _appointments(self, state: DayState, code: str, now: datetime) -> list[p.Appointment]:
         taken = {(t.service, t.slot) for t in state.tickets.values() if t.booking_code == code}
         found = [
             p.Appointment(service=b.service, slot=b.slot, party_size=b.party_size, language=b.language,
@@ -148,7 +148,7 @@ class Decider:
 
     # --- counters and reception ------------------------------------------------------------------
 
-    def _counter(self, state: QueueState, counter: str, cmd: p.CounterCommand, now: datetime) -> Decision:
+    def _counter(self, state: DayState, counter: str, cmd: p.CounterCommand, now: datetime) -> Decision:
         events = engine.counter_action(state, self.site, counter, cmd.action, now=now, actor=f"counter:{counter}",
                                        to_service=cmd.to_service, note=cmd.note)
 
@@ -159,7 +159,7 @@ class Decider:
 
         return Decision(events, result)
 
-    def _reception(self, state: QueueState, desk: str, cmd: p.ReceptionCommand, now: datetime) -> Decision:
+    def _reception(self, state: DayState, desk: str, cmd: p.ReceptionCommand, now: datetime) -> Decision:
         ticket = _find_ticket(state, cmd.ticket)
         events = engine.reception_action(
             state, self.site, ticket.id, cmd.action, now=now, actor=f"reception:{desk}:{cmd.operator}",
@@ -167,7 +167,7 @@ class Decider:
         return Decision(events, lambda: p.CommandResult(id=cmd.id, ok=True, number=ticket.number))
 
 
-def _find_ticket(state: QueueState, ref: str) -> Ticket:
+def _find_ticket(state: DayState, ref: str) -> Ticket:
     t = state.tickets.get(ref)
     if t is None:
         t = next((x for x in state.tickets.values() if x.number == ref), None)
@@ -176,7 +176,7 @@ def _find_ticket(state: QueueState, ref: str) -> Ticket:
     return t
 
 
-def commit(store: Store, state: QueueState, decision: Decision, key: str, *, tz: ZoneInfo,
+def commit(store: Store, state: DayState, decision: Decision, key: str, *, tz: ZoneInfo,
            before_apply: Callable[[ev.Event], None]) -> tuple[list[int], str]:
     """Apply the events, then store them with the reply in one transaction; their sequence numbers and the reply.
 

@@ -10,7 +10,7 @@ import queue_protocol as p
 from queue_rules import events as ev
 from queue_rules import views
 from queue_rules.site import Site
-from queue_rules.state import QueueState
+from queue_rules.state import DayState
 
 from .intake import Incoming
 
@@ -50,12 +50,12 @@ class ChangeTracker:
         site = self.site
         self._dirty = _Dirty({s.id for s in site.services}, {c.id for c in site.counters}, True, True)
 
-    def before_apply(self, e: ev.Event, state: QueueState) -> None:
+    def before_apply(self, e: ev.Event, state: DayState) -> None:
         """A move's old service changes too, and the state forgets it once the event is applied."""
         if isinstance(e, ev.TicketMoved):
             self._dirty.services.add(state.tickets[e.ticket].service)
 
-    def applied(self, e: ev.Event, state: QueueState) -> None:
+    def applied(self, e: ev.Event, state: DayState) -> None:
         """Note what a stored and applied event changed."""
         d = self._dirty
         d.tickets = d.board = True
@@ -72,7 +72,7 @@ class ChangeTracker:
             if d.services.intersection(c.services):
                 d.counters.add(c.id)
 
-    def flush(self, state: QueueState, now: datetime) -> list[Publication]:
+    def flush(self, state: DayState, now: datetime) -> list[Publication]:
         """Retained state changed since the last flush: queues, counters, board, reception list."""
         d, self._dirty = self._dirty, _Dirty()
         if not d.any():
@@ -92,7 +92,7 @@ class ChangeTracker:
         return out
 
 
-def event_publications(topics: p.Topics, site: Site, state: QueueState, seq: int, e: ev.Event) -> list[Publication]:
+def event_publications(topics: p.Topics, site: Site, state: DayState, seq: int, e: ev.Event) -> list[Publication]:
     """A committed event for the audit topic, and the public call when it calls a number."""
     audit = p.AuditEvent(seq=seq, type=e.type, at=e.at, actor=e.actor,
                          data=e.model_dump(mode="json", exclude={"type", "at", "actor"}))

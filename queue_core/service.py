@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import queue_protocol as p
 from queue_rules.engine import Rejected
 from queue_rules.site import Site
-from queue_rules.state import QueueState, evolve, local_day
+from queue_rules.state import DayState, evolve, local_day
 
 from . import publish
 from .decide import (
@@ -67,9 +67,9 @@ class QueueService:
 
     # --- state -----------------------------------------------------------------------------------
 
-    def _rebuild(self, now: datetime) -> QueueState:
+    def _rebuild(self, now: datetime) -> DayState:
         """Today's state, replayed from the event log."""
-        state = QueueState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
+        state = DayState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
         self.replies.reload(now)
         count = 0
         for e in self.store.events(day=local_day(now, self.site.tz)):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from queue_protocol import CounterAction, ReceptionAction
 from queue_rules import events as ev
 from queue_rules.site import Site
-from queue_rules.state import ACTIVE, CounterStatus, QueueState, Ticket, TicketStatus, local_day
+from queue_rules.state import ACTIVE, CounterStatus, DayState, Ticket, TicketStatus, local_day
 
 
 class Rejected(Exception):
@@ -51,7 +51,7 @@ def format_number(prefix: str, seq: int) -> str:
     return f"{prefix}-{seq:03d}"
 
 
-def next_seq(state: QueueState, site: Site, agency: str, now: datetime) -> int:
+def next_seq(state: DayState, site: Site, agency: str, now: datetime) -> int:
     """The agency's next daily number, skipping kiosks' offline blocks; restarts each local day."""
     last = state.last_seq.get(agency, 0) if state.day == local_day(now, state.tz) else 0
     seq = last + 1
@@ -81,7 +81,7 @@ def offline_arrival(site: Site, issued_at: datetime | None, now: datetime) -> da
     return now
 
 
-def check_in(state: QueueState, site: Site, arrival: Arrival, *, now: datetime, actor: str) -> ev.TicketIssued:
+def check_in(state: DayState, site: Site, arrival: Arrival, *, now: datetime, actor: str) -> ev.TicketIssued:
     """Issue a ticket. Bookings become eligible a configured time before their slot."""
     try:
         service = site.service(arrival.service)
@@ -116,7 +116,7 @@ def check_in(state: QueueState, site: Site, arrival: Arrival, *, now: datetime, 
     )
 
 
-def best_waiting(state: QueueState, services: list[str], now: datetime) -> Ticket | None:
+def best_waiting(state: DayState, services: list[str], now: datetime) -> Ticket | None:
     """The client a counter serving these services calls next: priority, then longest waiting, eligible only."""
     best: Ticket | None = None
     for service in services:
@@ -130,7 +130,7 @@ def best_waiting(state: QueueState, services: list[str], now: datetime) -> Ticke
 
 
 def counter_action(
-    state: QueueState, site: Site, counter_id: str, action: CounterAction, *, now: datetime, actor: str,
+    state: DayState, site: Site, counter_id: str, action: CounterAction, *, now: datetime, actor: str,
     to_service: str | None = None, note: str = "",
 ) -> list[ev.Event]:
     """Decide what a counsellor's command does. Returns the events (possibly none)."""
@@ -209,7 +209,7 @@ def counter_action(
 
 
 def reception_action(
-    state: QueueState, site: Site, ticket_id: str, action: ReceptionAction, *, now: datetime, actor: str,
+    state: DayState, site: Site, ticket_id: str, action: ReceptionAction, *, now: datetime, actor: str,
     to_service: str | None = None, priority: int | None = None, reason: str = "",
 ) -> list[ev.Event]:
     """Decide a reception desk's action on one ticket."""
@@ -243,7 +243,7 @@ def reception_action(
     raise Rejected("unknown_action", f"unknown reception action {action!r}")
 
 
-def average_minutes(state: QueueState, site: Site, service: str) -> float:
+def average_minutes(state: DayState, site: Site, service: str) -> float:
     """Mean of the service's recent durations, or its configured typical time before there are any."""
     recent = state.durations.get(service)
     if recent:
@@ -251,7 +251,7 @@ def average_minutes(state: QueueState, site: Site, service: str) -> float:
     return site.service(service).minutes
 
 
-def capacity(state: QueueState, site: Site, service: str) -> float:
+def capacity(state: DayState, site: Site, service: str) -> float:
     """Open counters working on a service; a counter serving k services counts 1/k.
 
     Before any counter has opened, the configured counters count, so morning estimates are finite.
@@ -267,7 +267,7 @@ def capacity(state: QueueState, site: Site, service: str) -> float:
     return total if total > 0 else configured
 
 
-def estimate_wait_minutes(state: QueueState, site: Site, service: str, ahead: int | None = None) -> int:
+def estimate_wait_minutes(state: DayState, site: Site, service: str, ahead: int | None = None) -> int:
     """Expected minutes until a client with `ahead` people before them is called (default: a new arrival)."""
     if ahead is None:
         ahead = state.waiting_count(service)

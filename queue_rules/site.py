@@ -1,9 +1,8 @@
-"""The site configuration, loaded from TOML, with every cross-reference checked; its tables are in site_parts."""
+"""The site configuration parsed from TOML text, every cross-reference checked; its tables are in site_parts."""
 
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import PrivateAttr, ValidationError, model_validator
@@ -51,7 +50,6 @@ __all__ = [
     "SiteTables",
     "Site",
     "SiteConfigError",
-    "load_site",
     "parse_site",
 ]
 
@@ -159,15 +157,3 @@ def parse_site(text: str, source: str = "<site>") -> Site:
                 msg = "unknown field (typo?)"
             problems.append((_format_loc(err["loc"]), msg))
         raise SiteConfigError(source, problems) from None
-
-
-def load_site(path: str | Path) -> Site:
-    """Read a site file; a missing or unreadable file is a SiteConfigError too."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SiteConfigError(str(p), [("(file)", exc.strerror or str(exc))]) from None
-    except UnicodeDecodeError as exc:
-        raise SiteConfigError(str(p), [("(file)", f"not UTF-8: {exc}")]) from None
-    return parse_site(text, str(p))

@@ -93,8 +93,8 @@ class CounterState:
 
 
 @dataclass
-class QueueState:
-    """Everything the engine needs to decide; rebuilt from the day's events on start."""
+class DayState:
+    """Today's state at the site: every ticket, counter and waiting line; the fold of the day's events."""
 
     tz: ZoneInfo
     estimate_window: int = 10
@@ -140,7 +140,7 @@ def local_day(at: datetime, tz: ZoneInfo) -> date:
     return at.astimezone(tz).date()
 
 
-def evolve(state: QueueState, event: ev.Event) -> None:
+def evolve(state: DayState, event: ev.Event) -> None:
     """Apply one event to the state, in place. Events are facts: evolve never refuses one."""
     day = local_day(event.at, state.tz)
     if state.day != day:
@@ -149,7 +149,7 @@ def evolve(state: QueueState, event: ev.Event) -> None:
     handler(state, event)
 
 
-def _roll_over(state: QueueState, day: date) -> None:
+def _roll_over(state: DayState, day: date) -> None:
     """A new local day: numbers restart and yesterday's visits leave the live state (the log keeps them)."""
     state.day = day
     state.tickets.clear()
@@ -161,7 +161,7 @@ def _roll_over(state: QueueState, day: date) -> None:
     state.durations.clear()  # as a restarted core, which replays only today's events
 
 
-def _issued(state: QueueState, e: ev.TicketIssued) -> None:
+def _issued(state: DayState, e: ev.TicketIssued) -> None:
     state.issued += 1
     if not e.offline:
         state.last_seq[e.agency] = max(state.last_seq.get(e.agency, 0), e.seq)
@@ -175,7 +175,7 @@ def _issued(state: QueueState, e: ev.TicketIssued) -> None:
     state.set_status(t, TicketStatus.WAITING)
 
 
-def _release(state: QueueState, t: Ticket, at: datetime, status: TicketStatus) -> None:
+def _release(state: DayState, t: Ticket, at: datetime, status: TicketStatus) -> None:
     """End the ticket's current stop at its counter, with the given status."""
     if t.counter is not None:
         c = state.counter(t.counter)
@@ -187,7 +187,7 @@ def _release(state: QueueState, t: Ticket, at: datetime, status: TicketStatus) -
     t.counter, t.called_at, t.started_at = None, None, None
 
 
-def _called(state: QueueState, e: ev.TicketCalled) -> None:
+def _called(state: DayState, e: ev.TicketCalled) -> None:
     t = state.tickets[e.ticket]
     c = state.counter(e.counter)
     c.status, c.ticket, c.called_at = CounterStatus.OPEN, t.id, e.at
@@ -198,21 +198,21 @@ def _called(state: QueueState, e: ev.TicketCalled) -> None:
     state.recent_calls.appendleft((t.number, e.counter, e.at))
 
 
-def _recalled(state: QueueState, e: ev.TicketRecalled) -> None:
+def _recalled(state: DayState, e: ev.TicketRecalled) -> None:
     t = state.tickets[e.ticket]
     t.recalls += 1
     state.counter(e.counter).called_at = e.at
     state.recent_calls.appendleft((t.number, e.counter, e.at))
 
 
-def _started(state: QueueState, e: ev.ServiceStarted) -> None:
+def _started(state: DayState, e: ev.ServiceStarted) -> None:
     t = state.tickets[e.ticket]
     state.set_status(t, TicketStatus.SERVING)
     t.started_at = e.at
     t.stops[-1].status = TicketStatus.SERVING
 
 
-def _completed(state: QueueState, e: ev.TicketCompleted) -> None:
+def _completed(state: DayState, e: ev.TicketCompleted) -> None:
     t = state.tickets[e.ticket]
     began = t.started_at or t.called_at
     if began is not None:
@@ -221,15 +221,15 @@ def _completed(state: QueueState, e: ev.TicketCompleted) -> None:
     _release(state, t, e.at, TicketStatus.DONE)
 
 
-def _no_show(state: QueueState, e: ev.TicketNoShow) -> None:
+def _no_show(state: DayState, e: ev.TicketNoShow) -> None:
     _release(state, state.tickets[e.ticket], e.at, TicketStatus.NO_SHOW)
 
 
-def _parked(state: QueueState, e: ev.TicketParked) -> None:
+def _parked(state: DayState, e: ev.TicketParked) -> None:
     _release(state, state.tickets[e.ticket], e.at, TicketStatus.PARKED)
 
 
-def _transferred(state: QueueState, e: ev.TicketTransferred) -> None:
+def _transferred(state: DayState, e: ev.TicketTransferred) -> None:
     t = state.tickets[e.ticket]
     _release(state, t, e.at, TicketStatus.TRANSFERRED)
     t.stops.append(Stop(e.to_service))
@@ -238,14 +238,14 @@ def _transferred(state: QueueState, e: ev.TicketTransferred) -> None:
     t.eligible_at = min(t.eligible_at, e.at)
 
 
-def _returned(state: QueueState, e: ev.TicketReturned) -> None:
+def _returned(state: DayState, e: ev.TicketReturned) -> None:
     t = state.tickets[e.ticket]
     t.stops.append(Stop(t.service))
     state.set_status(t, TicketStatus.WAITING)
     t.recalls = 0
 
 
-def _moved(state: QueueState, e: ev.TicketMoved) -> None:
+def _moved(state: DayState, e: ev.TicketMoved) -> None:
     t = state.tickets[e.ticket]
     state.set_status(t, TicketStatus.CANCELLED)  # leaves the old service's index
     t.stops[-1].service = e.to_service
@@ -253,11 +253,11 @@ def _moved(state: QueueState, e: ev.TicketMoved) -> None:
     state.set_status(t, TicketStatus.WAITING)
 
 
-def _cancelled(state: QueueState, e: ev.TicketCancelled) -> None:
+def _cancelled(state: DayState, e: ev.TicketCancelled) -> None:
     _release(state, state.tickets[e.ticket], e.at, TicketStatus.CANCELLED)
 
 
-def _priority(state: QueueState, e: ev.PriorityChanged) -> None:
+def _priority(state: DayState, e: ev.PriorityChanged) -> None:
     t = state.tickets[e.ticket]
     old = t.status
     state.set_status(t, TicketStatus.CANCELLED)  # re-sorted under its new priority
@@ -265,18 +265,18 @@ def _priority(state: QueueState, e: ev.PriorityChanged) -> None:
     state.set_status(t, old)
 
 
-def _opened(state: QueueState, e: ev.CounterOpened) -> None:
+def _opened(state: DayState, e: ev.CounterOpened) -> None:
     c = state.counter(e.counter)
     c.status, c.since = CounterStatus.OPEN, e.at
 
 
-def _paused(state: QueueState, e: ev.CounterPaused) -> None:
+def _paused(state: DayState, e: ev.CounterPaused) -> None:
     c = state.counter(e.counter)
     c.status, c.since = CounterStatus.PAUSED, e.at
 
 
 # each handler takes its own event type: the table is keyed by it
-_HANDLERS: dict[type[ev.Event], Callable[[QueueState, Any], None]] = {
+_HANDLERS: dict[type[ev.Event], Callable[[DayState, Any], None]] = {
     ev.TicketIssued: _issued,
     ev.TicketCalled: _called,
     ev.TicketRecalled: _recalled,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from queue_rules import events as ev
 from queue_rules.site import Site
-from queue_rules.state import QueueState, evolve
+from queue_rules.state import DayState, evolve
 
 
 @dataclass
@@ -33,7 +33,7 @@ class ServiceStats:
 
 def day_stats(site: Site, events: list[ev.Event]) -> list[dict[str, object]]:
     """Replay one day's events and count what happened at each service."""
-    state = QueueState(tz=site.tz, estimate_window=site.policy.estimate_window)
+    state = DayState(tz=site.tz, estimate_window=site.policy.estimate_window)
     per = {s.id: ServiceStats(s.id) for s in site.services}
     waiting_since: dict[str, datetime] = {}
     for e in events:

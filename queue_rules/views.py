@@ -8,7 +8,7 @@ from datetime import datetime
 import queue_protocol as p
 from queue_rules import engine
 from queue_rules.site import Site
-from queue_rules.state import ACTIVE, CounterStatus, QueueState, Ticket, TicketStatus
+from queue_rules.state import ACTIVE, CounterStatus, DayState, Ticket, TicketStatus
 
 MAX_TICKET_ROWS = 150  # keeps the retained list well under the broker's packet limit
 OPEN_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
@@ -28,7 +28,7 @@ def ticket_called(site: Site, t: Ticket, counter_id: str, at: datetime, recall: 
     return p.TicketCalled(recall=recall, **call.model_dump())
 
 
-def queue_state(state: QueueState, site: Site, service_id: str, now: datetime) -> p.QueueState:
+def queue_state(state: DayState, site: Site, service_id: str, now: datetime) -> p.QueueState:
     svc = site.service(service_id)
     open_counters = sum(
         1 for c in site.counters
@@ -40,7 +40,7 @@ def queue_state(state: QueueState, site: Site, service_id: str, now: datetime) -
                         open_counters=open_counters, at=now)
 
 
-def counter_state(state: QueueState, site: Site, counter_id: str, now: datetime) -> p.CounterState:
+def counter_state(state: DayState, site: Site, counter_id: str, now: datetime) -> p.CounterState:
     counter = site.counter(counter_id)
     cs = state.counters.get(counter_id)
     number = state.tickets[cs.ticket].number if cs and cs.ticket else None
@@ -49,7 +49,7 @@ def counter_state(state: QueueState, site: Site, counter_id: str, now: datetime)
                           status=(cs.status.value if cs else "closed"), number=number, waiting=waiting, at=now)
 
 
-def board_state(state: QueueState, site: Site, now: datetime) -> p.BoardState:
+def board_state(state: DayState, site: Site, now: datetime) -> p.BoardState:
     current = []
     for cs in state.counters.values():
         if cs.ticket and cs.called_at is not None:
@@ -66,7 +66,7 @@ def board_state(state: QueueState, site: Site, now: datetime) -> p.BoardState:
     return p.BoardState(current=current, recent=recent, queues=queues, at=now)
 
 
-def ticket_list(state: QueueState, now: datetime) -> p.TicketList:
+def ticket_list(state: DayState, now: datetime) -> p.TicketList:
     open_tickets = [t for t in state.tickets.values() if t.status in OPEN_STATUSES]
     shown = heapq.nsmallest(MAX_TICKET_ROWS, open_tickets, key=lambda t: (t.status not in ACTIVE, t.sort_key()))
     rows = [
@@ -85,7 +85,7 @@ def _rooms(site: Site, service_id: str) -> tuple[list[str], int]:
     return rooms, first_room.floor
 
 
-def ticket_info(state: QueueState, site: Site, t: Ticket) -> p.TicketInfo:
+def ticket_info(state: DayState, site: Site, t: Ticket) -> p.TicketInfo:
     """A scanned slip's ticket as the kiosk shows it: status, where to go, how many are ahead."""
     rooms, floor = _rooms(site, t.service)
     counter = site.counter(t.counter) if t.counter else None
@@ -99,7 +99,7 @@ def ticket_info(state: QueueState, site: Site, t: Ticket) -> p.TicketInfo:
     )
 
 
-def issued_ticket(state: QueueState, site: Site, t: Ticket) -> p.IssuedTicket:
+def issued_ticket(state: DayState, site: Site, t: Ticket) -> p.IssuedTicket:
     """The check-in reply's ticket: what the kiosk prints on the slip."""
     service = site.service(t.service)
     rooms, floor = _rooms(site, t.service)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, free_port
-from ui_common.xvfb import Xvfb, XvfbError
+from arkaden_cli.xvfb import Xvfb, XvfbError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Whole files that start real apps, secured brokers, the demo, the benchmark or a fresh venv: seconds to

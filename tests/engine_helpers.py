@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import queue_protocol as p
+from host_support.site_file import load_site
 from queue_rules import engine
 from queue_rules import events as ev
-from queue_rules.site import Site, load_site
-from queue_rules.state import QueueState, evolve
+from queue_rules.site import Site
+from queue_rules.state import DayState, evolve
 
 MINI = Path(__file__).parent / "sites" / "mini.toml"
 # 09:00 in Aachen on a winter Tuesday.
@@ -30,7 +31,7 @@ class Driver:
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
 
     def __post_init__(self) -> None:
-        self.state = QueueState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
+        self.state = DayState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
 
     def tick(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
@@ -62,8 +63,8 @@ class Driver:
                 return self.state.tickets[e.ticket].number
         return None
 
-    def replayed(self) -> QueueState:
-        fresh = QueueState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
+    def replayed(self) -> DayState:
+        fresh = DayState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
         for e in self.log:
             evolve(fresh, e)
         return fresh

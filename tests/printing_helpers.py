@@ -8,10 +8,11 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
+from host_support.site_file import load_site
 from kiosk_app.printing.port import PrinterStatus, PrintOutcome, Slip
 from kiosk_app.printing.sample import sample_slip
 from queue_protocol.scan import classify_scan
-from queue_rules.site import Site, load_site
+from queue_rules.site import Site
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _site: list[Site] = []

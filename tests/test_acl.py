@@ -65,7 +65,7 @@ def test_rendered_acl_has_no_patterns_and_nothing_for_anonymous_clients() -> Non
 
 
 def test_a_kiosk_may_publish_its_own_printers_presence_only() -> None:
-    from queue_rules.site import load_site
+    from host_support.site_file import load_site
 
     site = load_site(Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml")
     kiosk = next(a for a in acl.accounts(site) if a.user == "kiosk-eingang")

@@ -13,10 +13,10 @@ import pytest
 
 from arkaden_cli import simulate, watch
 from arkaden_cli.dev_broker import MosquittoBroker
+from host_support.site_file import load_site
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
 from queue_core.store import Store
-from queue_rules.site import load_site
 
 from .mqtt_helpers import Device
 

@@ -20,12 +20,13 @@ from arkaden_cli import simulate
 from arkaden_cli.population import TRANSFERS
 from device_link.broker_auth import BrokerAuth
 from device_link.link import Link
+from host_support.site_file import load_site
 from provisioning.provision import Options, provision
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService, utcnow
 from queue_core.store import Booking, Store
 from queue_protocol.topics import ROOT
-from queue_rules.site import Site, load_site
+from queue_rules.site import Site
 
 from .secure_broker import HOST, SecureBroker
 from .security_helpers import Recorder, bundle_auth, password_of

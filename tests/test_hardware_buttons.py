@@ -15,10 +15,11 @@ import pytest
 
 from arkaden_cli.dev_broker import MosquittoBroker
 from hardware.buttons import ButtonBridge
+from host_support.site_file import load_site
 from queue_core.runner import CoreRunner, make_client
 from queue_core.service import QueueService
 from queue_core.store import Store
-from queue_rules.site import Site, load_site
+from queue_rules.site import Site
 
 from .engine_helpers import MINI
 from .mqtt_helpers import Device

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from host_support.site_file import load_site
 from kiosk_app import texts as T
 from kiosk_app.backend import Appointment, FakeBackend, TicketInfo
 from kiosk_app.flow import KioskFlow
 from kiosk_app.printing.fake import FakeTicketPrinter
 from kiosk_app.printing.port import PrinterStatus
-from queue_rules.site import load_site
 
 from .engine_helpers import MINI
 

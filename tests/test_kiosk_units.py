@@ -11,6 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from host_support.site_file import load_site
 from kiosk_app import pictograms, texts, typeset
 from kiosk_app.backend import Ticket
 from kiosk_app.concerns import opening_hours, tiles
@@ -19,7 +20,6 @@ from kiosk_app.palette import MIN_CONTRAST, PALETTE, contrast_ratio, hex_rgb
 from kiosk_app.printing.port import PrinterStatus
 from kiosk_app.slips import slip_for
 from kiosk_app.status import DeviceStatus
-from queue_rules.site import load_site
 from ui_common.languages import LANGUAGES, language
 
 REPO = Path(__file__).resolve().parents[1]

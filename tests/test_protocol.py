@@ -88,7 +88,7 @@ def test_cli_check_mode_detects_a_stale_document(tmp_path: Path) -> None:
 def test_core_package_never_imports_ui_or_hardware_libraries() -> None:
     code = (
         "import sys, pkgutil, importlib\n"
-        "for top in ('queue_rules', 'queue_protocol', 'device_link', 'queue_core'):\n"
+        "for top in ('queue_rules', 'queue_protocol', 'device_link', 'host_support', 'queue_core'):\n"
         "    pkg = importlib.import_module(top)\n"
         "    for m in pkgutil.walk_packages(pkg.__path__, top + '.'):\n"
         "        if m.name.startswith('queue_core.migrations.'): continue  # alembic scripts, run by alembic\n"

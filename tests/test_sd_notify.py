@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from arkaden_cli.dev_broker import MosquittoBroker
-from device_link import sd_notify
+from host_support import sd_notify
 
 from .engine_helpers import MINI
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from queue_rules.site import SiteConfigError, load_site
+from host_support.site_file import load_site
+from queue_rules.site import SiteConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 KIA = REPO / "sites" / "kia-aachen-arkaden.toml"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from device_link import sd_notify
+from host_support import sd_notify
 
 
 def start(app_name: str) -> None:

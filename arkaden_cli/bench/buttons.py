@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 import queue_protocol as p
 from device_link.mqtt_client import make_client
 from hardware.buttons import ButtonBridge
-from queue_rules.site import load_site
+from host_support.site_file import load_site
 
 BOXES = ("aufe-9", "einb-9", "jobc-9", "leis-9")  # counters of the benchmark site, one per service
 SERVICE_OF = {"aufe-9": "aufenthalt", "einb-9": "einbuergerung", "jobc-9": "jobcenter", "leis-9": "leistung"}

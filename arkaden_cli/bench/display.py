@@ -22,9 +22,9 @@ from paho.mqtt.client import Client
 
 import queue_protocol as p
 from arkaden_cli.dev_broker import MosquittoBroker, stop_process
+from arkaden_cli.xvfb import Xvfb
 from device_link.mqtt_client import make_client
 from queue_rules.site import Site, parse_site
-from ui_common.xvfb import Xvfb
 
 from .common import child_env, site_toml, stats
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from arkaden_cli.dev_broker import MosquittoBroker, stop_process
+from arkaden_cli.xvfb import Xvfb
 from kiosk_app.printing.simulator import TcpPrinterSimulator
-from ui_common.xvfb import Xvfb
 
 from .common import child_env, start_core, stats
 

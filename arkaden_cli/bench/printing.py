@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from host_support.site_file import load_site
 from kiosk_app.printing.escpos_printer import job_bytes
 from kiosk_app.printing.factory import open_printer
 from kiosk_app.printing.port import PrintOutcome
@@ -13,7 +14,6 @@ from kiosk_app.printing.sample import sample_slip
 from kiosk_app.printing.simulated_printer import SimulatedPrinter
 from kiosk_app.printing.simulator import TcpPrinterSimulator
 from kiosk_app.printing.slip import render_slip
-from queue_rules.site import load_site
 
 from .common import SOURCE_ROOT, stats
 

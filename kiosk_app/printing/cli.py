@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from queue_rules.site import SiteConfigError, load_site
+from host_support.site_file import load_site
+from queue_rules.site import SiteConfigError
 
 if TYPE_CHECKING:
     from .port import PrintOutcome, Slip

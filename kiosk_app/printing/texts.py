@@ -16,7 +16,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from device_link.package_data import PackageDataError, package_path
+from host_support.package_data import PackageDataError, package_path
 from ui_common.languages import language
 
 DOMAIN = "slip"

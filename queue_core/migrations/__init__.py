@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-from device_link.package_data import package_path
+from host_support.package_data import package_path
 
 
 def config() -> Config:

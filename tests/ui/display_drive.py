@@ -15,7 +15,7 @@ from pathlib import Path
 
 import queue_protocol as p
 from display_app.wall_app import DisplaySettings, make_app, prepare_kivy
-from queue_rules.site import load_site
+from host_support.site_file import load_site
 
 
 async def _wait_file(path: Path, timeout: float = 60) -> None:

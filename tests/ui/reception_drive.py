@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from display_app.reception_app import ReceptionSettings, make_app, prepare_kivy
-from queue_rules.site import load_site
+from host_support.site_file import load_site
 
 
 def main() -> None:

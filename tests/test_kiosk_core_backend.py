@@ -11,7 +11,7 @@ import pytest
 from arkaden_cli.dev_broker import MosquittoBroker
 from device_link.link import Link
 from kiosk_app.backend import CheckInRequest
-from kiosk_app.core_link import CoreBackend
+from kiosk_app.core_backend import CoreBackend
 from kiosk_app.outbox import Outbox
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
@@ -29,7 +29,7 @@ def _link(broker: MosquittoBroker) -> Link:
 
 
 @pytest.mark.slow  # waits out real timeouts or starts processes
-def test_kiosk_core_link_goes_offline_when_the_core_is_silent_and_hands_in_once(
+def test_kiosk_core_backend_goes_offline_when_the_core_is_silent_and_hands_in_once(
         fresh_broker: MosquittoBroker, tmp_path: Path) -> None:
     site = mini_site()
     link = _link(fresh_broker)
@@ -79,7 +79,7 @@ def test_kiosk_core_link_goes_offline_when_the_core_is_silent_and_hands_in_once(
         store.close()
 
 
-def test_kiosk_core_link_treats_an_unusable_reply_like_no_reply(tmp_path: Path) -> None:
+def test_kiosk_core_backend_treats_an_unusable_reply_like_no_reply(tmp_path: Path) -> None:
     """A reply that does not fit the protocol (BadReply), or an ok without a ticket: offline, as if none came."""
     outbox = Outbox(tmp_path / "outbox.sqlite", "kiosk-1")
     answers: list[dict | None] = [{"ticket": 42}, {"ok": True}, {"ok": True, "appointments": "x"},

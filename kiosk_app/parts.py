@@ -1,0 +1,33 @@
+"""What the kiosk app is built from: the site, its backend, printer, scanner and status, real or fake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from queue_rules.site import Site
+from serial_devices.scanner import ScannerSource
+
+from .backend import Backend
+from .flow import Timeouts
+from .printing.port import TicketPrinter
+from .status import DeviceStatus
+
+
+@dataclass
+class KioskParts:
+    """Everything the app needs, built in main() (real devices) or by a test or the tour (fakes)."""
+
+    site: Site
+    kiosk_id: str
+    backend: Backend
+    printer: TicketPrinter
+    scanner: ScannerSource
+    status: DeviceStatus
+    portrait: bool = True
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    default_lang: str = "de"
+    on_printing: Callable[[float], None] | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    closers: list[Callable[[], None]] = field(default_factory=list)

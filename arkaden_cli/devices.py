@@ -1,4 +1,4 @@
-"""`arkaden ticket|buttons|display|reception|kiosk`: the device apps' commands.
+"""`arkaden buttons|display|reception|kiosk` (and `ticket`, from ticket_commands): the device apps' commands.
 
 Each command imports its app (escpos, pyserial, Kivy) inside its function, so `arkaden core` never loads them.
 """
@@ -11,39 +11,9 @@ import subprocess
 import sys
 import threading
 
+from . import ticket_commands
 from .common import broker_from, site_or_exit, with_broker
 
-
-def cmd_ticket(args: argparse.Namespace) -> int:
-    """`arkaden ticket ...`: kiosk_app is imported only here, so escpos and Pillow stay out of the core."""
-    from kiosk_app.printing import cli as ticket_cli
-
-    return int(getattr(ticket_cli, args.ticket_cmd)(args) or 0)
-
-
-def _add_ticket_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    what = sub.add_parser("ticket", help="ticket slips: preview, test print, printer simulator").add_subparsers(
-        dest="what", required=True)
-
-    def sample_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--lang", default="de", help="the client's language (de en ar fa ps uk ru tr kmr ro fr ti)")
-        p.add_argument("--width", type=int, choices=(576, 384), default=576, help="dots: 576 = 80 mm, 384 = 58 mm")
-        p.add_argument("--site", default="sites/kia-aachen-arkaden.toml", help="site file for the sample content")
-        p.add_argument("--wait", type=int, default=25, help="estimated waiting time in minutes")
-
-    p = what.add_parser("preview", help="render a sample slip to a PNG file")
-    sample_args(p)
-    p.add_argument("--out", required=True, help="PNG file to write")
-    p.set_defaults(func=cmd_ticket, ticket_cmd="preview")
-    p = what.add_parser("print", help="print a sample slip through a printer URL")
-    sample_args(p)
-    p.add_argument("--printer", required=True, help="usb://VID:PID, serial:///dev/ttyUSB0, tcp://HOST:9100, ...")
-    p.set_defaults(func=cmd_ticket, ticket_cmd="print_sample")
-    p = what.add_parser("printer-sim", help="a simulated ESC/POS printer on TCP that saves what it prints as PNG")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=9100)
-    p.add_argument("--out", default="artifacts/printer-sim")
-    p.set_defaults(func=cmd_ticket, ticket_cmd="simulate")
 
 def cmd_buttons(args: argparse.Namespace) -> int:
     """Call-button boxes on USB serial → counter commands (hardware/buttons.py)."""
@@ -128,7 +98,7 @@ def cmd_kiosk(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    _add_ticket_parsers(sub)
+    ticket_commands.add_parsers(sub)
 
     p = sub.add_parser("buttons", help="bridge call-button boxes on USB serial to their counters")
     p.add_argument("--site", required=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -57,3 +59,21 @@ def with_db(parser: argparse.ArgumentParser) -> None:
 
 def with_broker(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser)  # --host, --port and the login options
+
+
+# say "broker lost" only when it stays away this long (the simulator and the watcher)
+LOST_AFTER_S = 1.0
+
+
+def stop_event_with_signals() -> tuple[threading.Event, Callable[[], None]]:
+    """An event set by Ctrl-C or SIGTERM (when called from the main thread), and a restore function."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        return stop, lambda: None
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return stop, restore

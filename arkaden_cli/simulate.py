@@ -12,7 +12,6 @@ import heapq
 import itertools
 import math
 import random
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from datetime import time as dtime
 from typing import Any, TypeVar
 
 import queue_protocol as p
+from arkaden_cli.common import LOST_AFTER_S, stop_event_with_signals
 from arkaden_cli.population import (
     APPOINTMENT_ONLY_TAP,
     CONCERN_WEIGHTS,
@@ -47,7 +47,6 @@ R = TypeVar("R", bound=p.Payload)
 
 REPLY_TIMEOUT_S = 5.0
 WORKERS = 16  # requests in flight at once: kiosks and counters do not wait for each other
-LOST_AFTER_S = 1.0  # say "broker lost" only when it stays away this long
 
 # --- the simulation --------------------------------------------------------------------------------
 
@@ -378,27 +377,13 @@ def _morning_start(site: Site) -> datetime:
     return datetime.combine(datetime.now(site.tz).date(), MORNING_START, site.tz)
 
 
-def _stop_event_with_signals() -> tuple[threading.Event, Callable[[], None]]:
-    """An event set by Ctrl-C or SIGTERM (when called from the main thread), and a restore function."""
-    stop = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        return stop, lambda: None
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    return stop, restore
-
-
 def run(site: Site, host: str, port: int, *, seconds: float = 0, speed: float = 60,
         stop: threading.Event | None = None, out: Out = print, seed: int | None = None,
         auth: BrokerAuth | None = None) -> dict[str, int]:
     """Play a morning against the core at host:port until `seconds` pass (0: until Ctrl-C) or `stop` is set."""
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if stop is None:
-        stop, restore = _stop_event_with_signals()
+        stop, restore = stop_event_with_signals()
     topics = p.Topics(site.site.id)
     link = Link(site, host, port, out, name="sim", subscriptions=[f"{topics.root}/public/counter/+"], auth=auth)
     morning = Morning(site, link, out, speed=speed, start=_morning_start(site), rng=random.Random(seed))

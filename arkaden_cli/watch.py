@@ -16,7 +16,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 import queue_protocol as p
-from arkaden_cli.simulate import LOST_AFTER_S, _stop_event_with_signals
+from arkaden_cli.common import LOST_AFTER_S, stop_event_with_signals
 from device_link.broker_auth import BrokerAuth
 from device_link.link import Out
 from device_link.mqtt_client import make_client
@@ -99,7 +99,7 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
     """Print the public calls as they come and a compact board every `board_every` seconds."""
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if stop is None:
-        stop, restore = _stop_event_with_signals()
+        stop, restore = stop_event_with_signals()
     topics = p.Topics(site.site.id)
     board = Board(site)
     connected = threading.Event()

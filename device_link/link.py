@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.client import ConnectFlags, DisconnectFlags
@@ -32,6 +32,24 @@ log = logging.getLogger("arkaden.link")
 
 class BadReply(ValueError):
     """The core's reply does not fit the protocol's own reply model (a bug or a foreign publisher)."""
+
+
+class CoreLink(Protocol):
+    """What a device needs from its link to the core: ``Link`` is the real one, the tests have a fake."""
+
+    topics: p.Topics
+    connected: threading.Event
+
+    def request(self, topic: str, command: p.Command, reply: type[R], timeout: float = ...,
+                *, expiry_s: int | None = None) -> R | None:
+        """The reply parsed with ``reply``; None when none came in time; raises ``BadReply`` when it does not fit."""
+        ...
+
+    def set_presence_detail(self, detail: dict[str, str]) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class Link:

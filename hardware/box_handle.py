@@ -9,12 +9,12 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
 import queue_protocol as p
-from device_link.link import BadReply
+from device_link.link import BadReply, CoreLink
 from queue_rules.site import ButtonBox
 
 from . import box_protocol as bp
@@ -29,23 +29,6 @@ Action = Literal["next", "recall", "done", "no_show", "pause", "resume"]  # what
 ACTIONS: dict[str, Action] = {"NEXT": "next", "RECALL": "recall", "DONE": "done", "NOSHOW": "no_show"}  # PAUSE toggles
 ERROR_TEXT = {"no_current_ticket": "NO CLIENT", "wrong_state": "NOT NOW", "busy": "FINISH FIRST",
               "closed": "CLOSED", "storage": "CORE ERROR", "internal": "CORE ERROR"}
-R = TypeVar("R", bound=p.Payload)
-
-
-class CoreLink(Protocol):
-    """What a box needs from its MQTT link (``device_link.link.Link`` is one)."""
-
-    connected: threading.Event
-
-    def request(self, topic: str, command: p.Command, reply: type[R], timeout: float = ...) -> R | None:
-        """The reply parsed with ``reply``; None when none came in time; raises ``BadReply`` when it does not fit."""
-        ...
-
-    def set_presence_detail(self, detail: dict[str, str]) -> None: ...
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 class Writer(Protocol):

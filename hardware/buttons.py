@@ -16,11 +16,12 @@ from typing import Any
 
 import queue_protocol as p
 from device_link.broker_auth import BrokerAuth
+from device_link.link import CoreLink
 from queue_rules.site import ButtonBox, Site
 from serial_devices.line_port import LinePort, Locate, by_usb_serial, existing, expand
 
 from . import box_protocol as bp
-from .box_handle import BoxHandle, CoreLink
+from .box_handle import BoxHandle
 
 log = logging.getLogger("arkaden.buttons")
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 import queue_protocol as p
-from device_link.link import BadReply, Link
+from device_link.link import BadReply, CoreLink
 from queue_rules.site import Site
 
 from .backend import (
@@ -40,9 +40,9 @@ FLUSH_RETRY_S = 3.0
 
 
 class CoreBackend:
-    """The real backend: a ``Link`` for requests, an ``Outbox`` for offline tickets, a thread that flushes it."""
+    """The real backend: a link for requests, an ``Outbox`` for offline tickets, a thread that flushes it."""
 
-    def __init__(self, site: Site, kiosk_id: str, link: Link, outbox: Outbox, *, reply_timeout_s: float = 1.5,
+    def __init__(self, site: Site, kiosk_id: str, link: CoreLink, outbox: Outbox, *, reply_timeout_s: float = 1.5,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_outbox: Callable[[dict[str, int]], None] | None = None):
         self.site, self.kiosk_id, self.link, self.outbox = site, kiosk_id, link, outbox

@@ -17,7 +17,7 @@ Answer = Callable[[str, dict[str, Any]], dict[str, Any] | None]
 
 
 class FakeCoreLink:
-    """Stands in for ``device_link.link.Link`` (a box's ``CoreLink``, a kiosk's link): answers with ``answer``.
+    """A ``device_link.link.CoreLink`` for a box or a kiosk without a broker: answers with ``answer``.
 
     ``answer(topic, payload)`` gets the command's body without ``v`` and ``id`` and returns a reply body without
     them (or None: no answer); that is parsed with the reply model as the real link does, so a misfit raises

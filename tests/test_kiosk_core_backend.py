@@ -85,7 +85,7 @@ def test_kiosk_core_backend_treats_an_unusable_reply_like_no_reply(tmp_path: Pat
     answers: list[dict | None] = [{"ticket": 42}, {"ok": True}, {"ok": True, "appointments": "x"},
                                   {"ok": True}]
     link = FakeCoreLink(lambda topic, payload: answers.pop(0))
-    backend = CoreBackend(mini_site(), "kiosk-1", link, outbox)  # type: ignore[arg-type]  # a fake Link
+    backend = CoreBackend(mini_site(), "kiosk-1", link, outbox)
     try:
         first = backend.check_in(CheckInRequest("de", concern="job"))
         second = backend.check_in(CheckInRequest("de", concern="job"))

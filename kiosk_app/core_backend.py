@@ -110,14 +110,11 @@ class CoreBackend:
         except ValidationError:
             return CheckInResult("refused", error="bad_payload")  # what the core would answer
         reply = self._ask(self.topics.checkin(self.kiosk_id), command, p.CheckInReply, self.reply_timeout_s)
-        if reply is not None and reply.ok and reply.ticket is None:
-            log.error("the core's check-in reply %s has no ticket", reply.id)
-            reply = None  # unusable: as if it had not come
         if reply is None:
             log.warning("no usable reply from the core within %.1f s: issuing an offline ticket",
                         self.reply_timeout_s)
             return self._offline(request)
-        if not reply.ok or reply.ticket is None:  # (an ok reply has its ticket by now)
+        if reply.ticket is None:  # the protocol: an ok reply always carries its ticket
             return CheckInResult("refused", error=reply.error.code if reply.error else "unknown")
         return CheckInResult("issued", _ticket(reply.ticket, cid))
 
@@ -167,9 +164,9 @@ class CoreBackend:
                 done += 1
                 continue
             reply = self._ask(self.topics.checkin(self.kiosk_id), command, p.CheckInReply, FLUSH_TIMEOUT_S)
-            if reply is None or (reply.ok and reply.ticket is None):
+            if reply is None:
                 break  # no usable answer: the entry stays pending and goes again, with the same id
-            if reply.ok and reply.ticket is not None:
+            if reply.ticket is not None:  # ok
                 self.outbox.mark_sent(entry.cid, reply.ticket.number)
                 log.info("offline ticket %d handed to the core: %s", entry.number, reply.ticket.number)
             else:

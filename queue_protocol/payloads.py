@@ -156,12 +156,18 @@ class IssuedTicket(BaseModel):
 
 
 class CheckInReply(Payload):
-    """Reply to CheckIn: the ticket, or the error. `id` repeats the command's id."""
+    """Reply to CheckIn: the ticket (always, when `ok`), or the error. `id` repeats the command's id."""
 
     id: CommandId
     ok: bool
     ticket: IssuedTicket | None = None
     error: ErrorInfo | None = None
+
+    @model_validator(mode="after")
+    def _ok_has_ticket(self) -> CheckInReply:
+        if self.ok and self.ticket is None:
+            raise ValueError("an ok reply carries the ticket")
+        return self
 
 
 class Appointment(BaseModel):

@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import queue_protocol as p
 from host_support.site_file import load_site
@@ -42,20 +43,20 @@ class Driver:
             self.log.append(e)
         return events
 
-    def check_in(self, service: str, **kw: object) -> ev.TicketIssued:
+    def check_in(self, service: str, **kw: Any) -> ev.TicketIssued:
         n = next(self.ids)
-        arrival = engine.Arrival(ticket=f"t{n}", token=f"tok{n}", service=service, language="de", **kw)  # type: ignore[arg-type]
+        arrival = engine.Arrival(ticket=f"t{n}", token=f"tok{n}", service=service, language="de", **kw)
         issued = engine.check_in(self.state, self.site, arrival, now=self.now, actor="kiosk-1")
         self.apply([issued])
         return issued
 
-    def counter(self, counter: str, action: p.CounterAction, **kw: object) -> list[ev.Event]:
+    def counter(self, counter: str, action: p.CounterAction, **kw: Any) -> list[ev.Event]:
         return self.apply(engine.counter_action(
-            self.state, self.site, counter, action, now=self.now, actor=counter, **kw))  # type: ignore[arg-type]
+            self.state, self.site, counter, action, now=self.now, actor=counter, **kw))
 
-    def reception(self, ticket: str, action: p.ReceptionAction, **kw: object) -> list[ev.Event]:
+    def reception(self, ticket: str, action: p.ReceptionAction, **kw: Any) -> list[ev.Event]:
         return self.apply(engine.reception_action(
-            self.state, self.site, ticket, action, now=self.now, actor="reception", **kw))  # type: ignore[arg-type]
+            self.state, self.site, ticket, action, now=self.now, actor="reception", **kw))
 
     def called_number(self, events: list[ev.Event]) -> str | None:
         for e in events:

@@ -22,7 +22,7 @@ import time
 import tomllib
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 import queue_protocol as p
 from arkaden_cli.dev_broker import BrokerUnavailable, accepts_connections, find_mosquitto, free_port
@@ -271,14 +272,15 @@ class Client:
             assert self.cv.wait_for(lambda: self.connack is not None, 10), f"no CONNACK from {host}:{port}"
         assert not getattr(self.connack, "is_failure", True), f"{name} refused by {host}:{port}: {self.connack}"
 
-    def _on_connect(self, client, userdata, flags, rc, props) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags, rc: ReasonCode,
+                    props: Properties | None) -> None:
         with self.cv:
             self.connack = rc
             self.cv.notify_all()
 
-    def _on_message(self, client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         with self.cv:
-            self.messages.append((msg.topic, msg.payload, getattr(msg.properties, "CorrelationData", None)))
+            self.messages.append((msg.topic, bytes(msg.payload), getattr(msg.properties, "CorrelationData", None)))
             self.cv.notify_all()
 
     def subscribe(self, *topics: str) -> None:
@@ -287,7 +289,7 @@ class Client:
         self.client.subscribe([(t, 1) for t in topics])
         assert done.wait(10), f"subscription to {topics} not acknowledged"
 
-    def wait_for(self, topic: str, predicate, timeout: float, why: str) -> bytes:  # type: ignore[no-untyped-def]
+    def wait_for(self, topic: str, predicate: Callable[[bytes], bool], timeout: float, why: str) -> bytes:
         found: list[bytes] = []
 
         def check() -> bool:
@@ -301,7 +303,7 @@ class Client:
         return found[-1]
 
     def request(self, topic: str, reply_topic: str, command: p.Command, timeout: float = 10) -> bytes:
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho's __init__ is unannotated
         props.ResponseTopic = reply_topic
         props.CorrelationData = command.id.encode()
         self.client.publish(topic, command.to_bytes(), qos=1, properties=props)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from datetime import time as daytime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from device_link.broker_auth import BrokerSettings, add_arguments, settings_or_exit
@@ -77,3 +79,15 @@ def stop_event_with_signals() -> tuple[threading.Event, Callable[[], None]]:
             signal.signal(sig, handler)
 
     return stop, restore
+
+
+# a checkout run without installing (PYTHONPATH): child processes get the same packages as this one
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a benchmark child process: this one's, with the packages of this checkout first."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import queue_protocol as p
 from arkaden_cli import simulate
+from arkaden_cli.common import child_env
 from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, find_mosquitto, stop_process
 from device_link.link import BadReply, Link
 from queue_rules.site import Site
 
-REPO = Path(__file__).resolve().parents[1]
 CORE_READY_TIMEOUT_S = 30.0
 PREFIX_WIDTH = 8
 
@@ -53,8 +53,7 @@ class Child:
 
     def start(self, workdir: Path) -> None:
         self.log = workdir / f"{self.name}.log"
-        env = {**os.environ, **self.env}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+        env = child_env(**self.env)
         with self.log.open("ab") as log:
             # a session of its own: Ctrl-C reaches the demo only, which then stops the children in order
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

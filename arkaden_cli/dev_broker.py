@@ -20,12 +20,8 @@ HOST = "127.0.0.1"
 
 def dev_config() -> Path:
     """The development broker's config, shipped as package data (`arkaden_cli/data/dev.conf`)."""
-    return _package_file("dev.conf")
-
-
-def _package_file(name: str) -> Path:
     try:
-        return package_path("arkaden_cli", "data", name)  # Mosquitto needs a real file
+        return package_path("arkaden_cli", "data", "dev.conf")  # Mosquitto needs a real file
     except PackageDataError as exc:
         raise BrokerUnavailable(str(exc)) from None
 

@@ -68,9 +68,8 @@ def parse(topics: p.Topics, msg: Incoming, *, kiosks: frozenset[str], desks: fro
     except Exception as exc:  # anything the parser did not foresee is still just bad input
         raise Refusal("bad_payload", f"unreadable payload ({type(exc).__name__})") from None
     family, device = parsed.spec.name, parsed.param
-    known = device in kiosks if family in ("checkin", "lookup") else device in desks if family == "reception_cmd" \
-        else True  # counters are checked by the engine, with its own error
-    if not known:
+    senders = {"checkin": kiosks, "lookup": kiosks, "reception_cmd": desks}.get(family)
+    if senders is not None and device not in senders:  # counters: the engine checks them, with its own error
         raise Refusal("unknown_device", f"{parsed.param[:40]!r} is not configured at this site", command.id)
     return Request(family, device, command)
 

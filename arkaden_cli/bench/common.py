@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from arkaden_cli.common import child_env
 
 SITE_ID = "bench"
 SERVICES = {"aufenthalt": "abh", "einbuergerung": "abh", "jobcenter": "jc", "leistung": "jc"}
 COUNTERS_PER_SERVICE = 10  # 40 counters, each serving one service
 KIOSKS = 20
-# a checkout run without installing (PYTHONPATH): children get the same packages as this process
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def site_toml() -> str:
@@ -43,14 +42,6 @@ def stats(samples: list[float]) -> dict[str, float]:
         return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
 
     return {"p50": round(rank(0.50), 3), "p99": round(rank(0.99), 3), "n": len(s)}
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment for a benchmark child process: this one's, with the packages of this checkout first."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
 
 
 def start_core(workdir: Path, port: int) -> subprocess.Popen[bytes]:

@@ -21,12 +21,13 @@ from typing import Any
 from paho.mqtt.client import Client
 
 import queue_protocol as p
+from arkaden_cli.common import child_env
 from arkaden_cli.dev_broker import MosquittoBroker, stop_process
 from arkaden_cli.xvfb import Xvfb
 from device_link.mqtt_client import make_client
 from queue_rules.site import Site, parse_site
 
-from .common import child_env, site_toml, stats
+from .common import site_toml, stats
 
 TARGETS = {"display_frame_ms_p99": 50, "display_rss_growth_mb": 5}
 SPACING_S = 0.04      # between latency samples: each call gets a frame of its own

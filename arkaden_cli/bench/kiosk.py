@@ -22,11 +22,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from arkaden_cli.common import child_env
 from arkaden_cli.dev_broker import MosquittoBroker, stop_process
 from arkaden_cli.xvfb import Xvfb
 from kiosk_app.printing.simulator import TcpPrinterSimulator
 
-from .common import child_env, start_core, stats
+from .common import start_core, stats
 
 TARGETS = {"kiosk_print_ms_p99": 250, "kiosk_rss_mb": 200}
 

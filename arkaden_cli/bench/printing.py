@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from arkaden_cli.common import SOURCE_ROOT
 from host_support.site_file import load_site
 from kiosk_app.printing.escpos_printer import job_bytes
 from kiosk_app.printing.factory import open_printer
@@ -15,7 +16,7 @@ from kiosk_app.printing.simulated_printer import SimulatedPrinter
 from kiosk_app.printing.simulator import TcpPrinterSimulator
 from kiosk_app.printing.slip import render_slip
 
-from .common import SOURCE_ROOT, stats
+from .common import stats
 
 SITE = SOURCE_ROOT / "sites" / "kia-aachen-arkaden.toml"  # the real site: its slips, in six scripts
 LANGS = ("de", "ar", "fa", "ps", "uk", "ti")

@@ -14,7 +14,7 @@ from queue_rules.state import DayState
 
 from .intake import Incoming
 
-_VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_VALID_ID = re.compile(p.COMMAND_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def refusal(topics: p.Topics, msg: Incoming, command_id: str | None, code: str, 
     out = [Publication(topics.error(), rejected.to_bytes())]
     if msg.response_topic is not None and _reply_topic_ok(topics, msg.response_topic):
         error = p.ErrorInfo(code=code, message=message)
-        cid = command_id if command_id and _VALID_ID.fullmatch(command_id) else "unknown"
+        cid = command_id if command_id and len(command_id) <= 64 and _VALID_ID.fullmatch(command_id) else "unknown"
         answer: p.Payload
         if "/cmd/checkin/" in msg.topic:
             answer = p.CheckInReply(id=cid, ok=False, error=error)

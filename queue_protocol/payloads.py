@@ -41,7 +41,8 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "internal": ("a bug in the core; nothing changed, the core keeps running", True),
 }
 
-CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+COMMAND_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # at most 64 characters; also what a refusal may repeat back
+CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=COMMAND_ID_PATTERN,
                                  description="unique per command; a repeat with the same id is answered, "
                                              "not re-applied")]
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
@@ -339,6 +340,7 @@ class DevicePresence(Payload):
 
 
 __all__ = [
+    "COMMAND_ID_PATTERN",
     "ERROR_CODES",
     "CounterAction",
     "ReceptionAction",

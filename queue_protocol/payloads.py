@@ -23,6 +23,8 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "appointment_only": ("this concern needs a booked appointment", False),
     "closed": ("the agency is closed now", True),
     "no_booking": ("no open appointment today for this booking code", False),
+    "mistyped_code": ("the booking code's check character does not fit: a typo, ask the client to check it", False),
+    "slot_taken": ("refer with appointment: that slot of the other service is not free (or not open)", False),
     "rate_limited": ("too many unknown booking codes from this kiosk lately; wait a few minutes", True),
     "bad_offline_number": ("an offline number outside the sending kiosk's own block", False),
     "number_taken": ("that offline number was already handed in today", False),
@@ -46,7 +48,8 @@ CommandId = Annotated[str, Field(min_length=1, max_length=64, pattern=COMMAND_ID
                                  description="unique per command; a repeat with the same id is answered, "
                                              "not re-applied")]
 Ident = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
-CounterAction = Literal["next", "recall", "start", "done", "no_show", "park", "transfer", "pause", "resume"]
+CounterAction = Literal["next", "recall", "start", "done", "no_show", "park", "transfer", "refer", "book", "pause",
+                        "resume"]
 ReceptionAction = Literal["move", "priority", "cancel", "return"]
 
 
@@ -113,12 +116,24 @@ class LookupBooking(Command):
         return self
 
 
+MAX_NOTE = 500
+
+
 class CounterCommand(Command):
-    """A counsellor's desk (button box or desk window) commands its counter."""
+    """A counsellor's desk (button box or desk window) commands its counter.
+
+    Handing a client on: `transfer` (warm handover: the client waits at `to_service` keeping his arrival time),
+    `refer` (referral with return: to `to_service`, then back to this service with priority) and `book` (refer
+    with appointment: a free `slot` of `to_service` later today or tomorrow, same number, no new slip). Each
+    may carry an internal `note` for the next counsellor; notes never reach a public topic and are deleted
+    when the visit closes.
+    """
 
     action: CounterAction
-    to_service: Ident | None = Field(default=None, description="transfer only: the next service (warm handover)")
-    note: str = Field(default="", max_length=500, description="transfer only: internal note for the next counsellor")
+    to_service: Ident | None = Field(default=None, description="transfer, refer, book: the next service")
+    note: str = Field(default="", max_length=MAX_NOTE,
+                      description="transfer, refer, book: internal note for the next counsellor")
+    slot: AwareDatetime | None = Field(default=None, description="book only: the slot booked at to_service")
 
 
 class ReceptionCommand(Command):
@@ -142,6 +157,23 @@ class ErrorInfo(BaseModel):
     message: str
 
 
+StopStatus = Literal["planned", "waiting", "called", "serving", "done", "missed", "cancelled"]
+
+
+class JourneyStop(BaseModel):
+    """One stop of a client's journey through the house (private: only to the client's own device)."""
+
+    service: str
+    agency: str
+    slot: datetime | None = Field(default=None, description="the booked time; absent for a walk-in stop")
+    minutes: int = 0
+    status: StopStatus
+    rooms: list[str]
+    floor: int
+    queued_from: datetime | None = Field(default=None, description=(
+        "when the client is (or was) queued there: at once, or from the slot less the early window"))
+
+
 class IssuedTicket(BaseModel):
     """What a kiosk needs to print a slip. The token is secret to the client: it never goes public."""
 
@@ -154,6 +186,11 @@ class IssuedTicket(BaseModel):
     waiting_ahead: int
     estimated_wait_min: int
     issued_at: datetime
+    queued_from: datetime | None = Field(default=None, description="a booked client: called from this time on")
+    see_reception: bool = Field(default=False, description="late for the booked slot: the agency asks the client "
+                                                           "to go to reception first")
+    stops: list[JourneyStop] = Field(default_factory=list, description=(
+        "a journey: every stop of today and later days, in order (the first is this ticket's)"))
 
 
 class CheckInReply(Payload):
@@ -172,13 +209,15 @@ class CheckInReply(Payload):
 
 
 class Appointment(BaseModel):
-    """One appointment of a booking code today (private: only in LookupReply)."""
+    """One appointment of a booking code (private: only in LookupReply); today's first, then later days'."""
 
     service: str
     slot: datetime
+    minutes: int = 30
     party_size: int
     language: str
     checked_in: bool
+    today: bool = True
 
 
 class TicketInfo(BaseModel):
@@ -194,6 +233,8 @@ class TicketInfo(BaseModel):
     counter_room: str | None = None
     waiting_ahead: int
     estimated_wait_min: int
+    queued_from: datetime | None = Field(default=None, description="waiting for a later slot: queued from then")
+    stops: list[JourneyStop] = Field(default_factory=list, description="a journey: all its stops, in order")
 
 
 class LookupReply(Payload):
@@ -292,12 +333,23 @@ class BoardQueue(BaseModel):
     estimated_wait_min: int
 
 
+class BoardLater(BaseModel):
+    """A number queued at a room from a later time (its next booked stop): number, room and time only."""
+
+    number: str
+    room: str
+    floor: int
+    agency: str
+    at: AwareDatetime
+
+
 class BoardState(Payload):
     """Public, retained: everything a wall display needs at boot, in one message."""
 
     current: list[BoardCall]
     recent: list[BoardCall]
     queues: list[BoardQueue]
+    later: list[BoardLater] = Field(default_factory=list, description="at most 10, soonest first")
     at: AwareDatetime
 
 
@@ -317,6 +369,9 @@ class TicketRow(BaseModel):
     step_free: bool
     booked: bool
     note: str
+    journey_stops: int = Field(default=0, description="stops still ahead on this ticket's journey today")
+    missed: int = Field(default=0, description="booked stops of the journey missed today (no-show or too late)")
+    see_reception: bool = Field(default=False, description="sent to reception (late for the slot)")
 
 
 class TicketList(Payload):
@@ -364,7 +419,11 @@ __all__ = [
     "CounterState",
     "BoardCall",
     "BoardQueue",
+    "BoardLater",
     "BoardState",
+    "JourneyStop",
+    "StopStatus",
+    "MAX_NOTE",
     "TicketRow",
     "TicketList",
     "DevicePresence",

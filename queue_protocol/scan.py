@@ -29,6 +29,13 @@ def ticket_qr(token: str) -> str:
     return TICKET_PREFIX + token
 
 
+def booking_qr(code: str) -> str:
+    """The text of an invitation letter's QR code."""
+    if not BOOKING_RE.match(code):
+        raise ValueError(f"not a booking code: {code!r}")
+    return BOOKING_PREFIX + code
+
+
 def classify_scan(text: str) -> Scanned | None:
     """A ticket token or a booking code, or None when the line is neither (garbage, another QR code)."""
     line = text.strip()

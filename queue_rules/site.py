@@ -11,10 +11,12 @@ from .site_checks import CrossReferenceError, reference_problems
 from .site_parts import (
     WEEKDAYS,
     Agency,
+    BookingRules,
     ButtonBox,
     Concern,
     Counter,
     Display,
+    Document,
     Identifier,
     Kiosk,
     LanguageCode,
@@ -36,6 +38,8 @@ __all__ = [
     "WEEKDAYS",
     "TimeRange",
     "Agency",
+    "BookingRules",
+    "Document",
     "Service",
     "Concern",
     "Room",
@@ -71,6 +75,7 @@ class Site(SiteTables):
     _concerns: dict[str, Concern] = PrivateAttr(default_factory=dict)
     _rooms: dict[str, Room] = PrivateAttr(default_factory=dict)
     _counters: dict[str, Counter] = PrivateAttr(default_factory=dict)
+    _documents: dict[str, Document] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _references(self) -> Site:
@@ -85,6 +90,7 @@ class Site(SiteTables):
         self._concerns = {c.id: c for c in self.concerns}
         self._rooms = {r.id: r for r in self.rooms}
         self._counters = {c.id: c for c in self.counters}
+        self._documents = {d.id: d for d in self.documents}
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,6 +113,19 @@ class Site(SiteTables):
 
     def agency_of_service(self, service_id: str) -> Agency:
         return self.agency(self.service(service_id).agency)
+
+    def document(self, document_id: str) -> Document:
+        return self._documents[document_id]
+
+    def early_minutes(self, service_id: str) -> int:
+        """How long before a booked slot of this service the client may be called."""
+        rules = self.agency_of_service(service_id).bookings
+        return self.policy.booking_early_minutes if rules.early_minutes is None else rules.early_minutes
+
+    def documents_for(self, service_ids: list[str]) -> list[Document]:
+        """What to bring to these services, each document once, in the order first needed."""
+        ids = dict.fromkeys(d for s in service_ids for d in self.service(s).documents)
+        return [self.document(d) for d in ids]
 
     def device_ids(self) -> dict[str, str]:
         """Every device id with its kind."""

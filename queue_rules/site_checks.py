@@ -31,7 +31,7 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
             found.append((where, f"unknown {what} {value!r} (known: {hint})"))
 
     found: list[tuple[str, str]] = []
-    for name in ("agencies", "services", "concerns", "rooms", "counters"):
+    for name in ("agencies", "services", "concerns", "documents", "rooms", "counters"):
         dupes(name, getattr(s, name))
     device_seen: dict[str, str] = {}
     for name in ("printers", "kiosks", "displays", "button_boxes", "reception"):
@@ -50,8 +50,11 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
     rooms = {r.id for r in s.rooms}
     counters = {c.id for c in s.counters}
     printers = {p.id for p in s.printers}
+    documents = {d.id for d in s.documents}
     for i, svc in enumerate(s.services):
         ref(f"services[{i}].agency", svc.agency, agencies, "agency")
+        for j, doc in enumerate(svc.documents):
+            ref(f"services[{i}].documents[{j}]", doc, documents, "document")
     for i, c in enumerate(s.concerns):
         ref(f"concerns[{i}].service", c.service, services, "service")
     for i, counter in enumerate(s.counters):
@@ -90,6 +93,8 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
         known_languages(f"services[{i}].name", svc.name)
     for i, r in enumerate(s.rooms):
         known_languages(f"rooms[{i}].directions", r.directions)
+    for i, d in enumerate(s.documents):
+        known_languages(f"documents[{i}].name", d.name)
     for i, c in enumerate(s.concerns):
         known_languages(f"concerns[{i}].title", c.title)
         for lang, text in c.title.items():

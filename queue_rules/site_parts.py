@@ -48,6 +48,17 @@ def _parse_ranges(value: object) -> object:
     return value
 
 
+class BookingRules(_Model):
+    """How an agency treats booked clients who come early or late."""
+
+    early_minutes: int | None = Field(default=None, ge=0, le=240, description=(
+        "a booked client may be called from this many minutes before the slot; default policy.booking_early_minutes"))
+    late_minutes: int = Field(default=15, ge=0, le=240, description="later than this after the slot counts as late")
+    late_action: Literal["walk_in", "reception"] = Field(default="walk_in", description=(
+        "a late client waits as a walk-in (from arrival, with late_priority), or is sent to reception"))
+    late_priority: int = Field(default=0, ge=0, le=9)
+
+
 class Agency(_Model):
     """An agency in the building; its tickets are numbered with its prefix (J-017)."""
 
@@ -56,6 +67,7 @@ class Agency(_Model):
     short: str = Field(min_length=1, max_length=24)
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
     hours: dict[str, list[TimeRange]] = Field(default_factory=dict)
+    bookings: BookingRules = BookingRules()
 
     @field_validator("hours", mode="before")
     @classmethod
@@ -83,6 +95,7 @@ class Service(_Model):
     agency: Identifier
     name: Translations
     minutes: float = Field(default=15.0, gt=0, le=480, description="typical service time, seeds the wait estimate")
+    documents: list[Identifier] = Field(default_factory=list, description="what to bring: ids from [[documents]]")
 
     @field_validator("name")
     @classmethod
@@ -106,6 +119,20 @@ class Concern(_Model):
     def _german(cls, value: dict[str, str]) -> dict[str, str]:
         if "de" not in value:
             raise ValueError("needs at least a German ('de') title")
+        return value
+
+
+class Document(_Model):
+    """Something a client should bring (passport, certificates), named in the site's languages."""
+
+    id: Identifier
+    name: Translations
+
+    @field_validator("name")
+    @classmethod
+    def _german(cls, value: dict[str, str]) -> dict[str, str]:
+        if "de" not in value:
+            raise ValueError("needs at least a German ('de') name")
         return value
 
 
@@ -176,6 +203,13 @@ class Policy(_Model):
     wait_target_minutes: int = Field(default=45, ge=1, le=600)
     offline_max_minutes: int = Field(default=120, ge=1, le=720,
                                      description="an offline ticket older than this counts as arriving when handed in")
+    return_priority: int = Field(default=5, ge=0, le=9,
+                                 description="priority of a client coming back from a referral with return")
+    journey_min_gap_minutes: int = Field(default=10, ge=0, le=240,
+                                         description="a shorter gap between two stops of a journey is flagged")
+    journey_lead_minutes: int = Field(default=5, ge=0, le=120, description=(
+        "a journey client is called first once his next booked stop starts within the service's typical "
+        "time plus this"))
 
 
 class SiteInfo(_Model):
@@ -203,6 +237,7 @@ class SiteTables(_Model):
     agencies: list[Agency] = Field(min_length=1)
     services: list[Service] = Field(min_length=1)
     concerns: list[Concern] = Field(default_factory=list)
+    documents: list[Document] = Field(default_factory=list)
     rooms: list[Room] = Field(min_length=1)
     counters: list[Counter] = Field(min_length=1)
     printers: list[Printer] = Field(default_factory=list)

@@ -1,4 +1,4 @@
-"""`arkaden core|bookings|db|stats|protocol-docs|site`: the queue core, its database and the site file."""
+"""`arkaden core|db|stats|protocol-docs|site`: the queue core, its database and the site file."""
 
 from __future__ import annotations
 
@@ -40,35 +40,6 @@ def cmd_core(args: argparse.Namespace) -> int:
     sd_notify.notify_stopping()
     runner.stop()
     store.close()
-    return 0
-
-
-def cmd_bookings_add(args: argparse.Namespace) -> int:
-    from queue_core.bookings import BookingError, make_booking
-
-    site = site_or_exit(args.site)
-    try:
-        booking = make_booking(site, code=args.code, service=args.service, slot=args.slot, minutes=args.minutes,
-                               language=args.language, party_size=args.party_size)
-    except BookingError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    added = store_from(args).add_bookings([booking])
-    print("added 1 booking" if added else "booking exists already")
-    return 0
-
-
-def cmd_bookings_import(args: argparse.Namespace) -> int:
-    from queue_core.bookings import BookingError, read_csv
-
-    site = site_or_exit(args.site)
-    try:
-        bookings = read_csv(site, Path(args.file))
-    except (BookingError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    added = store_from(args).add_bookings(bookings)
-    print(f"read {len(bookings)} bookings, added {added} new")
     return 0
 
 
@@ -150,23 +121,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     with_db(p)
     with_broker(p)
     p.set_defaults(func=cmd_core)
-
-    bookings = sub.add_parser("bookings", help="add booked appointments").add_subparsers(dest="what", required=True)
-    p = bookings.add_parser("add", help="add one booking")
-    p.add_argument("--site", required=True)
-    p.add_argument("--code", required=True)
-    p.add_argument("--service", required=True)
-    p.add_argument("--slot", required=True, help="local time, e.g. 2026-11-23T09:30")
-    p.add_argument("--minutes", type=int, default=30)
-    p.add_argument("--language", default="de")
-    p.add_argument("--party-size", type=int, default=1)
-    with_db(p)
-    p.set_defaults(func=cmd_bookings_add)
-    p = bookings.add_parser("import", help="add bookings from CSV (code,service,slot,minutes,language,party_size)")
-    p.add_argument("--site", required=True)
-    p.add_argument("file")
-    with_db(p)
-    p.set_defaults(func=cmd_bookings_import)
 
     p = sub.add_parser("protocol-docs", help="write (or --check) docs/protocol.md from the payload models")
     p.add_argument("--out", default="docs/protocol.md")

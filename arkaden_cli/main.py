@@ -6,14 +6,15 @@ import argparse
 
 from host_support import logs
 
-from . import core_commands, devices, provision_command, tool_commands
+from . import booking_commands, core_commands, devices, provision_command, tool_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arkaden", description=__doc__)
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ERROR")
     sub = parser.add_subparsers(dest="command", required=True)
-    core_commands.add_parsers(sub)       # core, bookings, protocol-docs, db, site, stats
+    core_commands.add_parsers(sub)       # core, protocol-docs, db, site, stats
+    booking_commands.add_parsers(sub)    # bookings, journeys
     tool_commands.add_parsers(sub)       # bench, demo, simulate, watch, dev-broker
     provision_command.add_parsers(sub)   # provision, units
     devices.add_parsers(sub)             # ticket, buttons, display, reception, kiosk

@@ -6,21 +6,22 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import queue_protocol as p
-from queue_rules import engine, views
+from queue_rules import codes, engine, journeys, views
 from queue_rules import events as ev
 from queue_rules.engine import Rejected
+from queue_rules.journeys import BookedStop, Journey
 from queue_rules.site import Site
-from queue_rules.state import DayState, Ticket, evolve, local_day
+from queue_rules.state import FINAL, DayState, Ticket, evolve, local_day
 
 from .intake import Request
 from .ratelimit import FailureLimiter
-from .store import Booking, Store
+from .store import BookingInput, Store
 
 log = logging.getLogger("arkaden.core")
 T = TypeVar("T")
@@ -36,6 +37,7 @@ class Decision:
 
     events: list[ev.Event]
     make_reply: Callable[[], p.Payload]
+    bookings: tuple[BookingInput, ...] = ()  # made by the command, stored with its events
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,9 @@ class Decider:
             service_id = concern.service
         else:
             code = cmd.booking_code or ""
-            booking = self._guarded(kiosk, now, lambda: self._next_booking(state, code, now))
-            booking_code, slot, service_id = booking.code, booking.slot, booking.service
+            journey, stops = self._guarded(kiosk, now, lambda: self._open_stops(state, code, now))
+            first, rest = stops[0], stops[1:]
+            booking_code, slot, service_id = journey.code, first.slot, first.service
         agency = self.site.agency_of_service(service_id)
         local = now.astimezone(self.site.tz)
         if not self.always_open and cmd.offline_number is None and slot is None and not agency.is_open(local):
@@ -95,9 +98,18 @@ class Decider:
             booking_code=booking_code, slot=slot, offline_seq=cmd.offline_number, arrived_at=cmd.issued_at,
             kiosk=kiosk,
         )
+        later: tuple[BookedStop, ...] = ()
+        if slot is not None:
+            later = self._later_days(journey, now)
+            arrival = replace(
+                arrival, slot_minutes=first.minutes, journey=journey.code,
+                party_size=max(cmd.party_size, journey.party_size), interpreter=cmd.interpreter or journey.interpreter,
+                step_free=cmd.step_free or journey.step_free, bookings=tuple(s.booking_id for s in stops),
+                plan=tuple(ev.PlanStop(service=s.service, slot=s.slot, minutes=s.minutes, booking=s.booking_id)
+                           for s in rest))
         issued = engine.check_in(state, self.site, arrival, now=now, actor=f"kiosk:{kiosk}")
         return Decision([issued], lambda: p.CheckInReply(  # the ticket exists once the event is applied
-            id=cmd.id, ok=True, ticket=views.issued_ticket(state, self.site, state.tickets[issued.ticket])))
+            id=cmd.id, ok=True, ticket=views.issued_ticket(state, self.site, state.tickets[issued.ticket], later)))
 
     def _guarded(self, kiosk: str, now: datetime, find: Callable[[], T]) -> T:
         """A booking-code look-up, refused while the kiosk has had too many unknown codes lately."""
@@ -113,51 +125,114 @@ class Decider:
                     log.warning("kiosk %s: too many unknown booking codes, look-ups paused", kiosk)
             raise
 
-    def _next_booking(self, state: DayState, code: str, now: datetime) -> Booking:
-        taken = {(t.service, t.slot) for t in state.tickets.values() if t.booking_code == code}
-        for b in self._bookings_today(code, now):
-            if (b.service, b.slot) not in taken:
-                return b
-        raise Rejected("no_booking", "no open appointment today for this booking code")
+    def _journey(self, typed: str) -> Journey:
+        """The journey of a typed or scanned code; a code whose check character does not fit is a typo."""
+        if codes.check(typed) != "ok":
+            raise Rejected("mistyped_code", "the booking code is mistyped (its check character does not fit)")
+        journey = self.store.journey(codes.normalise(typed))
+        if journey is None:
+            raise Rejected("no_booking", "no appointment for this booking code")
+        return journey
 
-    def _bookings_today(self, code: str, now: datetime) -> list[Booking]:
-        local = now.astimezone(self.site.tz)
-        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        return self.store.bookings(code, start, start + timedelta(days=1))
+    def _open_stops(self, state: DayState, typed: str, now: datetime) -> tuple[Journey, tuple[BookedStop, ...]]:
+        """A journey and its stops today that no visit of today covers yet (the whole journey checks in at once)."""
+        journey = self._journey(typed)
+        today = journey.on_day(local_day(now, self.site.tz), self.site)
+        if not today:
+            raise Rejected("no_booking", "no appointment today for this booking code")
+        used = _covered(state, journey.code)
+        open_ = tuple(s for s in today if not _is_covered(s, used))
+        if not open_:
+            raise Rejected("checked_in", "this code's appointments today are checked in already")
+        return journey, open_
+
+    def _later_days(self, journey: Journey, now: datetime) -> tuple[BookedStop, ...]:
+        today = local_day(now, self.site.tz)
+        return tuple(s for s in journey.stops if local_day(s.slot, self.site.tz) > today)
 
     def _lookup(self, state: DayState, kiosk: str, cmd: p.LookupBooking, now: datetime) -> Answer:
         if cmd.ticket_token is not None:
             ticket = next((t for t in state.tickets.values() if t.token == cmd.ticket_token), None)
-            if ticket is None:
+            if ticket is not None:
+                later = self._later_days(j, now) if ticket.journey and (j := self.store.journey(ticket.journey)) else ()
+                info = views.ticket_info(state, self.site, ticket, later)
+                return Answer(p.LookupReply(id=cmd.id, ok=True, ticket=info))
+            booked = self.store.journey_by_token(cmd.ticket_token)  # a slip of an earlier day, booked on at a desk
+            if booked is None or not booked.stops:
                 raise Rejected("unknown_ticket", "no ticket today for this slip")
-            return Answer(p.LookupReply(id=cmd.id, ok=True, ticket=views.ticket_info(state, self.site, ticket)))
+            found = self._appointments(state, booked, now)
+            return Answer(p.LookupReply(id=cmd.id, ok=True, appointments=found, booking_code=booked.code))
         code = cmd.booking_code or ""
-        found = self._guarded(kiosk, now, lambda: self._appointments(state, code, now))
+        found = self._guarded(kiosk, now, lambda: self._appointments(state, self._journey(code), now))
         return Answer(p.LookupReply(id=cmd.id, ok=True, appointments=found))
 
-    def _appointments(self, state: DayState, code: str, now: datetime) -> list[p.Appointment]:
-        taken = {(t.service, t.slot) for t in state.tickets.values() if t.booking_code == code}
+    def _appointments(self, state: DayState, journey: Journey, now: datetime) -> list[p.Appointment]:
+        """Today's appointments of a journey (checked in or not), then those of later days."""
+        today = local_day(now, self.site.tz)
+        used = _covered(state, journey.code)
         found = [
-            p.Appointment(service=b.service, slot=b.slot, party_size=b.party_size, language=b.language,
-                          checked_in=(b.service, b.slot) in taken)
-            for b in self._bookings_today(code, now)
+            p.Appointment(service=s.service, slot=s.slot, minutes=s.minutes, party_size=journey.party_size,
+                          language=journey.language, checked_in=_is_covered(s, used),
+                          today=local_day(s.slot, self.site.tz) == today)
+            for s in journey.stops if local_day(s.slot, self.site.tz) >= today
         ]
-        if not found:
+        if not any(a.today for a in found):
             raise Rejected("no_booking", "no appointment today for this booking code")
         return found
 
     # --- counters and reception ------------------------------------------------------------------
 
     def _counter(self, state: DayState, counter: str, cmd: p.CounterCommand, now: datetime) -> Decision:
+        desk_booking: engine.DeskBooking | None = None
+        stored: tuple[BookingInput, ...] = ()
+        if cmd.action == "book":
+            desk_booking, booking = self._desk_booking(state, counter, cmd, now)
+            stored = (booking,)
         events = engine.counter_action(state, self.site, counter, cmd.action, now=now, actor=f"counter:{counter}",
-                                       to_service=cmd.to_service, note=cmd.note)
+                                       to_service=cmd.to_service, note=_clean_note(cmd.note), booking=desk_booking)
 
         def result() -> p.CommandResult:
             cs = state.counters.get(counter)
             number = state.tickets[cs.ticket].number if cs and cs.ticket else None
             return p.CommandResult(id=cmd.id, ok=True, number=number)
 
-        return Decision(events, result)
+        return Decision(events, result, stored)
+
+    def _desk_booking(self, state: DayState, counter: str, cmd: p.CounterCommand,
+                      now: datetime) -> tuple[engine.DeskBooking, BookingInput]:
+        """Refer with appointment: the slot must be a free slot of the service, later today or tomorrow."""
+        cs = state.counters.get(counter)
+        t = state.tickets.get(cs.ticket) if cs and cs.ticket else None
+        if t is None:
+            raise Rejected("no_current_ticket", f"counter {counter} has no client at the moment")
+        if cmd.slot is None or cmd.to_service is None:
+            raise Rejected("missing_field", "book needs to_service and slot")
+        try:
+            service = self.site.service(cmd.to_service)
+        except KeyError:
+            raise Rejected("unknown_service", f"no service {cmd.to_service!r} at this site") from None
+        day = local_day(cmd.slot, self.site.tz)
+        today = local_day(now, self.site.tz)
+        if cmd.slot < now or day > today + timedelta(days=1):
+            raise Rejected("slot_taken", "a desk can book a slot later today or tomorrow only")
+        start = cmd.slot.astimezone(self.site.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        booked = [(r.stop.slot, r.stop.minutes) for r in self.store.bookings_between(
+            start, start + timedelta(days=1), service=service.id) if not r.cancelled]
+        if cmd.slot not in journeys.free_slots(self.site, service.id, day, booked):
+            raise Rejected("slot_taken", f"{cmd.slot.astimezone(self.site.tz):%d.%m. %H:%M} is not a free slot of "
+                                         f"{service.id}")
+        code = t.journey or self._unused_code()
+        minutes = journeys.slot_step_minutes(self.site, service.id)
+        booking = BookingInput(agency=service.agency, service=service.id, slot=cmd.slot, minutes=minutes,
+                               language=t.language, party_size=t.party_size, interpreter=t.interpreter,
+                               step_free=t.step_free, journey=code, token=t.token)
+        return engine.DeskBooking(journey=code, slot=cmd.slot, minutes=minutes), booking
+
+    def _unused_code(self) -> str:
+        while True:
+            code = codes.new_code()
+            if self.store.journey(code) is None:
+                return code
 
     def _reception(self, state: DayState, desk: str, cmd: p.ReceptionCommand, now: datetime) -> Decision:
         ticket = _find_ticket(state, cmd.ticket)
@@ -165,6 +240,27 @@ class Decider:
             state, self.site, ticket.id, cmd.action, now=now, actor=f"reception:{desk}:{cmd.operator}",
             to_service=cmd.to_service, priority=cmd.priority, reason=cmd.reason)
         return Decision(events, lambda: p.CommandResult(id=cmd.id, ok=True, number=ticket.number))
+
+
+def _covered(state: DayState, code: str) -> tuple[set[int], set[tuple[str, datetime]]]:
+    """The bookings (ids, and service and slot of stops booked at a desk) that today's visits of a journey cover."""
+    ids: set[int] = set()
+    slots: set[tuple[str, datetime]] = set()
+    for t in state.tickets.values():
+        if t.journey == code:
+            ids.update(t.bookings)
+            slots.update((s.service, s.slot) for s in t.stops if s.slot is not None)
+            slots.update((s.service, s.slot) for s in t.plan if s.slot is not None)
+    return ids, slots
+
+
+def _is_covered(stop: BookedStop, used: tuple[set[int], set[tuple[str, datetime]]]) -> bool:
+    return stop.booking_id in used[0] or (stop.service, stop.slot) in used[1]
+
+
+def _clean_note(note: str) -> str:
+    """A handover note without control characters (a newline stays) and without surrounding space."""
+    return "".join(ch for ch in note if ch == "\n" or ch.isprintable()).strip()
 
 
 def _find_ticket(state: DayState, ref: str) -> Ticket:
@@ -186,11 +282,20 @@ def commit(store: Store, state: DayState, decision: Decision, key: str, *, tz: Z
     for e in decision.events:
         before_apply(e)
         evolve(state, e)
+    closed = _closed_with_notes(state, decision.events)
     reply = decision.make_reply().model_dump_json(exclude_none=True)
     try:
         seqs = store.append(decision.events, tz_day=local_day(decision.events[0].at, tz), command_key=key,
-                            reply=reply)
+                            reply=reply, erase_notes_of=closed, bookings=decision.bookings)
     except Exception as exc:
         log.error("could not store events, command refused: %s", exc)
         raise StorageFailed(str(exc)) from exc
+    for ticket_id in closed:
+        state.tickets[ticket_id].note = ""
     return seqs, reply
+
+
+def _closed_with_notes(state: DayState, events: list[ev.Event]) -> tuple[str, ...]:
+    """Visits that these events closed (done with no stop ahead, or cancelled) after a handover: their notes go."""
+    touched = dict.fromkeys(t for e in events if (t := getattr(e, "ticket", None)) is not None)
+    return tuple(t for t in touched if (x := state.tickets.get(t)) is not None and x.status in FINAL and x.handovers)

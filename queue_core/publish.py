@@ -94,8 +94,10 @@ class ChangeTracker:
 
 def event_publications(topics: p.Topics, site: Site, state: DayState, seq: int, e: ev.Event) -> list[Publication]:
     """A committed event for the audit topic, and the public call when it calls a number."""
-    audit = p.AuditEvent(seq=seq, type=e.type, at=e.at, actor=e.actor,
-                         data=e.model_dump(mode="json", exclude={"type", "at", "actor"}))
+    data = e.model_dump(mode="json", exclude={"type", "at", "actor"})
+    if "note" in data:  # the note itself goes to nobody but the next counsellor (in the reception list)
+        data["has_note"] = bool(data.pop("note"))
+    audit = p.AuditEvent(seq=seq, type=e.type, at=e.at, actor=e.actor, data=data)
     out = [Publication(topics.event(e.type), audit.to_bytes())]
     if isinstance(e, (ev.TicketCalled, ev.TicketRecalled)):
         t = state.tickets[e.ticket]

@@ -71,6 +71,9 @@ class QueueService:
         """Today's state, replayed from the event log."""
         state = DayState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
         self.replies.reload(now)
+        erased = self.store.erase_notes_before(local_day(now, self.site.tz))
+        if erased:
+            log.info("deleted %d handover notes of earlier days", erased)
         count = 0
         for e in self.store.events(day=local_day(now, self.site.tz)):
             evolve(state, e)

@@ -7,28 +7,64 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from queue_rules import codes
 from queue_rules import events as ev
+from queue_rules.journeys import BookedStop, Journey
 
-from .tables import BookingRecord, CommandReply, EventRecord
+from .tables import BookingRecord, CommandReply, EventRecord, JourneyRecord, TicketNote
 
 log = logging.getLogger("arkaden.store")
 
 
 @dataclass(frozen=True)
-class Booking:
-    code: str
+class BookingInput:
+    """One booking to store: from an import file, `arkaden bookings add`, or a desk's refer-with-appointment."""
+
+    agency: str
     service: str
     slot: datetime
-    slot_minutes: int
+    minutes: int
+    language: str = "de"
+    party_size: int = 1
+    interpreter: bool = False
+    step_free: bool = False
+    ref: str | None = None          # the agency's own booking id: re-importing it updates, not adds
+    journey_ref: str | None = None  # the file's journey reference: the same one shares a code
+    journey: str | None = None      # our code, when the caller knows the journey already
+    token: str | None = None        # the slip token of the visit that booked at a desk
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    added: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+    journeys: tuple[str, ...] = ()  # codes of the journeys these bookings belong to, in first-seen order
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    """A stored booking with its journey code, for the day's view."""
+
+    code: str
+    stop: BookedStop
+    agency: str
     language: str
     party_size: int
+    interpreter: bool
+    step_free: bool
+    cancelled: bool
 
 
 def default_db_url() -> str:
@@ -65,28 +101,60 @@ class Store:
 
     def append(
         self, events: list[ev.Event], *, tz_day: date, command_key: str | None = None, reply: str | None = None,
+        erase_notes_of: tuple[str, ...] = (), bookings: tuple[BookingInput, ...] = (),
     ) -> list[int]:
-        """Store the events of one command (and its reply) atomically; returns their sequence numbers."""
+        """Store the events of one command (and its reply) atomically; returns their sequence numbers.
+
+        A handover note goes to `ticket_note`, not into the append-only log, so it can be deleted: with
+        `erase_notes_of` (visits that closed with this command) in the same transaction. `bookings` are made
+        by the command (a desk's refer-with-appointment) and stored with it.
+        """
+        notes = [getattr(e, "note", "") for e in events]
         records = [
             EventRecord(at=e.at, day=tz_day, type=e.type, actor=e.actor[:80],
-                        ticket=getattr(e, "ticket", None), command_key=command_key, data=e.model_dump_json())
-            for e in events
+                        ticket=getattr(e, "ticket", None), command_key=command_key,
+                        data=(e.model_copy(update={"note": ""}) if note else e).model_dump_json())
+            for e, note in zip(events, notes, strict=True)
         ]
         with Session(self.engine, expire_on_commit=False) as s:
             s.add_all(records)
             if command_key is not None and reply is not None:
                 s.add(CommandReply(key=command_key, at=datetime.now(UTC), reply=reply))
+            s.flush()
+            for record, note in zip(records, notes, strict=True):
+                if note and record.seq is not None and record.ticket is not None:
+                    s.add(TicketNote(event_seq=record.seq, ticket=record.ticket, day=tz_day, text=note))
+            if erase_notes_of:
+                s.flush()
+                s.execute(sa.delete(TicketNote).where(col(TicketNote.ticket).in_(erase_notes_of)))
+            for b in bookings:
+                self._upsert(s, b, datetime.now(UTC))
             s.commit()
         return [r.seq for r in records if r.seq is not None]
 
     def events(self, day: date | None = None) -> Iterator[ev.Event]:
-        """The log in order; only one local day's events when `day` is given."""
+        """The log in order, with the handover notes not yet deleted; only one local day's when `day` is given."""
         with Session(self.engine) as s:
-            q = select(EventRecord.data).order_by(col(EventRecord.seq))
+            q = (select(EventRecord.data, TicketNote.text)
+                 .outerjoin(TicketNote, col(TicketNote.event_seq) == col(EventRecord.seq))
+                 .order_by(col(EventRecord.seq)))
             if day is not None:
                 q = q.where(EventRecord.day == day)
-            for (data,) in s.execute(q).yield_per(1000):
-                yield ev.event_from_json(data)
+            for data, note in s.execute(q).yield_per(1000):
+                e = ev.event_from_json(data)
+                yield e.model_copy(update={"note": note}) if note else e
+
+    def erase_notes_before(self, day: date) -> int:
+        """Delete the notes of earlier days (visits that never closed, e.g. no-shows): they are not needed."""
+        with Session(self.engine) as s:
+            gone = len(s.exec(select(TicketNote.event_seq).where(col(TicketNote.day) < day)).all())
+            s.execute(sa.delete(TicketNote).where(col(TicketNote.day) < day))
+            s.commit()
+            return gone
+
+    def notes_count(self) -> int:
+        with Session(self.engine) as s:
+            return int(s.execute(select(sa.func.count()).select_from(TicketNote)).scalar_one())
 
     def event_rows(self, day: date | None = None) -> list[EventRecord]:
         with Session(self.engine) as s:
@@ -112,32 +180,175 @@ class Store:
                 s.add(CommandReply(key=command_key, at=datetime.now(UTC), reply=reply))
                 s.commit()
 
-    # --- bookings -----------------------------------------------------------------------------
+    # --- bookings and journeys ------------------------------------------------------------------
 
-    def add_bookings(self, bookings: list[Booking]) -> int:
-        """Insert bookings, skipping ones already stored (same code, service and slot); returns how many were new."""
-        added = 0
+    def import_bookings(self, items: list[BookingInput]) -> ImportSummary:
+        """Store bookings in one transaction: new ones are added, known ones (agency + ref) updated if changed.
+
+        Re-importing the same file changes nothing; a moved slot updates the booking; `cancelled` cancels it.
+        """
+        counts = {"added": 0, "updated": 0, "cancelled": 0, "unchanged": 0}
+        seen: dict[str, None] = {}
+        now = datetime.now(UTC)
         with Session(self.engine) as s:
-            for b in bookings:
-                exists = s.exec(select(BookingRecord.id).where(
-                    BookingRecord.code == b.code, BookingRecord.service == b.service,
-                    BookingRecord.slot_start == _utc(b.slot))).first()
-                if exists is None:
-                    s.add(BookingRecord(code=b.code, service=b.service, slot_start=_utc(b.slot),
-                                        slot_minutes=b.slot_minutes, language=b.language,
-                                        party_size=b.party_size, created_at=datetime.now(UTC)))
-                    added += 1
+            for item in items:
+                outcome, code = self._upsert(s, item, now)
+                counts[outcome] += 1
+                seen[code] = None
             s.commit()
-        return added
+        return ImportSummary(**counts, journeys=tuple(seen))
 
-    def bookings(self, code: str, start: datetime, end: datetime) -> list[Booking]:
-        """A code's appointments with slots in [start, end)."""
+    def _upsert(self, s: Session, b: BookingInput, now: datetime) -> tuple[str, str]:
+        row = None
+        if b.ref is not None:
+            row = s.exec(select(BookingRecord).where(BookingRecord.agency == b.agency,
+                                                     BookingRecord.external_ref == b.ref)).first()
+        if b.journey is not None and s.get(JourneyRecord, b.journey) is None:  # a desk's first booking for a visit
+            s.add(JourneyRecord(code=b.journey, token=b.token, created_at=now))
+            s.flush()
+        code = b.journey or self._journey_for(s, b.journey_ref, row.journey if row else None, b.token, now)
+        fields: dict[str, Any] = {
+                  "journey": code, "service": b.service, "slot_start": _utc(b.slot), "slot_minutes": b.minutes,
+                  "language": b.language, "party_size": b.party_size, "interpreter": b.interpreter,
+                  "step_free": b.step_free, "cancelled": b.cancelled}
+        if row is None:
+            s.add(BookingRecord(agency=b.agency, external_ref=b.ref, created_at=now, updated_at=now, **fields))
+            s.flush()
+            return ("cancelled" if b.cancelled else "added"), code
+        stored = {k: getattr(row, k) for k in fields}
+        stored["slot_start"] = _utc(stored["slot_start"])
+        if stored == fields:
+            return "unchanged", code
+        outcome = "cancelled" if b.cancelled and not row.cancelled else "updated"
+        for k, v in fields.items():
+            setattr(row, k, v)
+        row.updated_at = now
+        s.add(row)
+        s.flush()
+        return outcome, code
+
+    def _journey_for(self, s: Session, journey_ref: str | None, current: str | None, token: str | None,
+                     now: datetime) -> str:
+        """The code of the file's journey reference (made on first sight), else the booking's own, else new."""
+        if journey_ref is not None:
+            found = s.exec(select(JourneyRecord).where(JourneyRecord.external_ref == journey_ref)).first()
+            if found is not None:
+                return _resolve(s, found.code)
+        elif current is not None:
+            return current
+        code = self._fresh_code(s)
+        s.add(JourneyRecord(code=code, external_ref=journey_ref, token=token, created_at=now))
+        s.flush()
+        return code
+
+    @staticmethod
+    def _fresh_code(s: Session) -> str:
+        while True:
+            code = codes.new_code()
+            if s.get(JourneyRecord, code) is None:
+                return code
+
+    def new_journey(self, *, token: str | None = None) -> str:
+        """A new, empty journey (e.g. for a walk-in whom a desk books into a later slot)."""
         with Session(self.engine) as s:
-            rows = s.exec(select(BookingRecord).where(
-                BookingRecord.code == code, BookingRecord.slot_start >= _utc(start),
-                BookingRecord.slot_start < _utc(end)).order_by(col(BookingRecord.slot_start))).all()
-            return [Booking(r.code, r.service, _utc(r.slot_start), r.slot_minutes, r.language, r.party_size)
-                    for r in rows]
+            code = self._fresh_code(s)
+            s.add(JourneyRecord(code=code, token=token, created_at=datetime.now(UTC)))
+            s.commit()
+            return code
+
+    def journey(self, code: str) -> Journey | None:
+        """A journey by its code (a joined one's code leads to the journey it was joined into), without
+        cancelled bookings; None when the code is unknown."""
+        with Session(self.engine) as s:
+            if s.get(JourneyRecord, code) is None:
+                return None
+            return self._load(s, _resolve(s, code))
+
+    def journey_by_token(self, token: str) -> Journey | None:
+        """The journey a desk booked for the visit with this slip token, if any."""
+        with Session(self.engine) as s:
+            found = s.exec(select(JourneyRecord.code).where(JourneyRecord.token == token)).first()
+            return self._load(s, _resolve(s, found)) if found else None
+
+    def journeys_on(self, day: date, tz: ZoneInfo) -> list[Journey]:
+        """Every journey with a booking that day (local), by its first slot."""
+        start = datetime.combine(day, time(), tzinfo=tz)
+        with Session(self.engine) as s:
+            found = s.exec(select(BookingRecord.journey).where(
+                col(BookingRecord.cancelled).is_(False), BookingRecord.slot_start >= _utc(start),
+                BookingRecord.slot_start < _utc(start + timedelta(days=1))).distinct()).all()
+            journeys = [j for code in found if (j := self._load(s, code)) is not None]
+        return sorted(journeys, key=lambda j: (j.stops[0].slot, j.code))
+
+    def _load(self, s: Session, code: str) -> Journey | None:
+        rows = s.exec(select(BookingRecord).where(BookingRecord.journey == code, col(BookingRecord.cancelled)
+                                                  .is_(False)).order_by(col(BookingRecord.slot_start),
+                                                                        col(BookingRecord.id))).all()
+        if not rows:
+            return Journey(code, "de", 1, False, False, ())
+        stops = tuple(BookedStop(r.id or 0, r.service, _utc(r.slot_start), r.slot_minutes, r.external_ref)
+                      for r in rows)
+        return Journey(code, rows[0].language, max(r.party_size for r in rows), any(r.interpreter for r in rows),
+                       any(r.step_free for r in rows), stops)
+
+    def bookings_between(self, start: datetime, end: datetime, *, service: str | None = None) -> list[BookingRow]:
+        """Bookings with slots in [start, end) (cancelled ones too), by slot; of one service if given."""
+        with Session(self.engine) as s:
+            q = select(BookingRecord).where(BookingRecord.slot_start >= _utc(start),
+                                            BookingRecord.slot_start < _utc(end))
+            if service is not None:
+                q = q.where(BookingRecord.service == service)
+            rows = s.exec(q.order_by(col(BookingRecord.slot_start), col(BookingRecord.id))).all()
+            return [BookingRow(r.journey, BookedStop(r.id or 0, r.service, _utc(r.slot_start), r.slot_minutes,
+                                                     r.external_ref), r.agency, r.language, r.party_size,
+                               r.interpreter, r.step_free, r.cancelled) for r in rows]
+
+    def cancel(self, code: str, booking_id: int | None = None) -> int:
+        """Cancel a journey's bookings (or one of them); returns how many were cancelled."""
+        with Session(self.engine) as s:
+            if s.get(JourneyRecord, code) is None:
+                return 0
+            q = select(BookingRecord).where(BookingRecord.journey == _resolve(s, code),
+                                            col(BookingRecord.cancelled).is_(False))
+            if booking_id is not None:
+                q = q.where(BookingRecord.id == booking_id)
+            rows = s.exec(q).all()
+            for r in rows:
+                r.cancelled, r.updated_at = True, datetime.now(UTC)
+                s.add(r)
+            s.commit()
+            return len(rows)
+
+    def join(self, codes_: list[str]) -> str:
+        """Join journeys into the first: their bookings move there, their codes lead there from now on."""
+        with Session(self.engine) as s:
+            for code in codes_:
+                if s.get(JourneyRecord, code) is None:
+                    raise KeyError(code)
+            target = _resolve(s, codes_[0])
+            for code in codes_[1:]:
+                other = _resolve(s, code)
+                if other == target:
+                    continue
+                for r in s.exec(select(BookingRecord).where(BookingRecord.journey == other)).all():
+                    r.journey = target
+                    s.add(r)
+                record = s.get(JourneyRecord, other)
+                assert record is not None
+                record.merged_into = target
+                s.add(record)
+            s.commit()
+            return target
+
+
+def _resolve(s: Session, code: str) -> str:
+    """Follow joins: the journey a code stands for now."""
+    for _ in range(100):
+        record = s.get(JourneyRecord, code)
+        if record is None or record.merged_into is None:
+            return code
+        code = record.merged_into
+    raise RuntimeError(f"journey {code}: joins form a loop")
 
 
 def _make_engine(url: str) -> Engine:

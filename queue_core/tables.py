@@ -23,20 +23,51 @@ class EventRecord(SQLModel, table=True):
     data: str = Field(sa_type=sa.Text)
 
 
+class JourneyRecord(SQLModel, table=True):
+    """A client's journey: the booking code his appointments share. Never sent on public topics."""
+
+    __tablename__ = "journey"
+
+    code: str = Field(primary_key=True, max_length=16, description="our code, normalised (queue_rules.codes)")
+    external_ref: str | None = Field(default=None, max_length=120, unique=True,
+                                     description="the journey reference of the import file, if any")
+    merged_into: str | None = Field(default=None, max_length=16, description="joined into this journey")
+    token: str | None = Field(default=None, max_length=64, index=True,
+                              description="the slip token of the visit that booked it at a desk")
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
 class BookingRecord(SQLModel, table=True):
-    """A booked appointment: code, service, slot, language and party size. Never sent on public topics."""
+    """A booked appointment of a journey, and what the centre needs to prepare. Never on public topics."""
 
     __tablename__ = "booking"
-    __table_args__ = (sa.UniqueConstraint("code", "service", "slot_start"),)
+    __table_args__ = (sa.UniqueConstraint("agency", "external_ref"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=32, index=True)
+    journey: str = Field(max_length=16, index=True, foreign_key="journey.code")
+    agency: str = Field(max_length=32)
+    external_ref: str | None = Field(default=None, max_length=120, description="the agency's own booking id")
     service: str = Field(max_length=32)
-    slot_start: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    slot_start: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
     slot_minutes: int = 30
     language: str = Field(default="de", max_length=8)
     party_size: int = 1
+    interpreter: bool = False
+    step_free: bool = False
+    cancelled: bool = False
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class TicketNote(SQLModel, table=True):
+    """A counsellor's handover note, kept apart from the event log so it can be deleted when the visit closes."""
+
+    __tablename__ = "ticket_note"
+
+    event_seq: int = Field(primary_key=True, description="the event (in event_log) the note belongs to")
+    ticket: str = Field(max_length=64, index=True)
+    day: date = Field(index=True)
+    text: str = Field(sa_type=sa.Text)
 
 
 class CommandReply(SQLModel, table=True):

@@ -23,6 +23,7 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "appointment_only": ("this concern needs a booked appointment", False),
     "closed": ("the agency is closed now", True),
     "no_booking": ("no open appointment today for this booking code", False),
+    "checked_in": ("this code's appointments today are checked in already: the slip shows the number", False),
     "mistyped_code": ("the booking code's check character does not fit: a typo, ask the client to check it", False),
     "slot_taken": ("refer with appointment: that slot of the other service is not free (or not open)", False),
     "rate_limited": ("too many unknown booking codes from this kiosk lately; wait a few minutes", True),
@@ -243,6 +244,8 @@ class LookupReply(Payload):
     id: CommandId
     ok: bool
     appointments: list[Appointment] = Field(default_factory=list)
+    booking_code: str | None = Field(default=None, description=(
+        "a scanned slip whose visit a desk booked into a later day: the journey's code, to check in with"))
     ticket: TicketInfo | None = None
     error: ErrorInfo | None = None
 

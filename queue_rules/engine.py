@@ -7,11 +7,12 @@ applies the returned events with `state.evolve`. A refused command raises `Rejec
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from queue_protocol import CounterAction, ReceptionAction
 from queue_rules import events as ev
+from queue_rules.journeys import timing
 from queue_rules.site import Site
 from queue_rules.state import ACTIVE, CounterStatus, DayState, Ticket, TicketStatus, local_day
 
@@ -39,9 +40,13 @@ class Arrival:
     priority: int = 0
     booking_code: str | None = None
     slot: datetime | None = None
+    slot_minutes: int = 0
     offline_seq: int | None = None  # a number the kiosk issued from its own block while the core was away
     arrived_at: datetime | None = None  # when that offline ticket was really issued (the kiosk's clock)
     kiosk: str | None = None  # the kiosk that sent the check-in; an offline number must be from its block
+    journey: str | None = None  # the booking code of a journey ...
+    bookings: tuple[int, ...] = ()  # ... the bookings checked in (the first is `service` at `slot`) ...
+    plan: tuple[ev.PlanStop, ...] = ()  # ... and today's stops after the first
 
 
 CLOCK_SKEW = timedelta(minutes=2)  # a kiosk's clock may run this much ahead of the core's
@@ -103,22 +108,43 @@ def check_in(state: DayState, site: Site, arrival: Arrival, *, now: datetime, ac
     else:
         seq = next_seq(state, site, agency.id, now)
     order_at = eligible_at = arrived
+    priority, see_reception = arrival.priority, False
     if arrival.slot is not None:
-        eligible_at = arrival.slot - timedelta(minutes=site.policy.booking_early_minutes)
-        order_at = eligible_at
+        if timing(site, service.id, arrival.slot, now) == "late":  # the agency's rule: a walk-in, or reception
+            rules = agency.bookings
+            priority = max(priority, rules.late_priority)
+            see_reception = rules.late_action == "reception"
+        else:
+            eligible_at = arrival.slot - timedelta(minutes=site.early_minutes(service.id))
+            order_at = eligible_at
     return ev.TicketIssued(
         at=now, actor=actor, ticket=arrival.ticket, number=format_number(agency.prefix, seq), seq=seq,
         offline=arrival.offline_seq is not None,
         agency=agency.id, service=service.id, token=arrival.token, language=arrival.language,
         party_size=arrival.party_size, interpreter=arrival.interpreter, step_free=arrival.step_free,
-        priority=arrival.priority, booking_code=arrival.booking_code, slot=arrival.slot,
-        eligible_at=eligible_at, order_at=order_at,
+        priority=priority, booking_code=arrival.booking_code, slot=arrival.slot, slot_minutes=arrival.slot_minutes,
+        eligible_at=eligible_at, order_at=order_at, arrived_at=arrived, journey=arrival.journey,
+        bookings=list(arrival.bookings), plan=list(arrival.plan), see_reception=see_reception,
     )
 
 
-def best_waiting(state: DayState, services: list[str], now: datetime) -> Ticket | None:
-    """The client a counter serving these services calls next: priority, then longest waiting, eligible only."""
+def deadline(site: Site, t: Ticket) -> datetime | None:
+    """When a journey client must be called here to make his next booked stop: its slot less this service's
+    typical time and the site's lead time. None when no booked stop follows today."""
+    upcoming = t.plan[0] if t.plan else None
+    if upcoming is None or upcoming.slot is None:
+        return None
+    return upcoming.slot - timedelta(minutes=site.service(t.service).minutes + site.policy.journey_lead_minutes)
+
+
+def best_waiting(state: DayState, site: Site, services: list[str], now: datetime) -> Ticket | None:
+    """The client a counter serving these services calls next, eligible ones only.
+
+    Priority first; then a journey client whose next booked stop is close (see `deadline`), earliest deadline
+    first; then everybody else in order of arrival (a booked client: slot less the early window).
+    """
     best: Ticket | None = None
+    urgent: tuple[datetime, Ticket] | None = None
     for service in services:
         for key, ticket_id in state.waiting_ids.get(service, ()):  # sorted: the first eligible is the best
             t = state.tickets[ticket_id]
@@ -126,12 +152,57 @@ def best_waiting(state: DayState, services: list[str], now: datetime) -> Ticket 
                 if best is None or key < best.sort_key():
                     best = t
                 break
+        for ticket_id in state.journey_waiting.get(service, ()):
+            t = state.tickets[ticket_id]
+            due = deadline(site, t)
+            if due is not None and due <= now and t.eligible_at <= now and (
+                    urgent is None or (-t.priority, due) < (-urgent[1].priority, urgent[0])):
+                urgent = (due, t)
+    if urgent is not None and (best is None or urgent[1].priority >= best.priority):
+        return urgent[1]
     return best
+
+
+def continue_journey(site: Site, t: Ticket, *, now: datetime, actor: str, missed: bool = False) -> list[ev.Event]:
+    """After a stop ends: queue the visit at its next planned stop, if there is one (same number, no new slip).
+
+    A booked stop waits from its slot less the agency's early window (its place: that time); a return from a
+    referral waits at once, keeping the visit's original place, with the return priority.
+    """
+    if not t.plan:
+        return []
+    nxt = t.plan[0]
+    if nxt.slot is not None:
+        eligible = order = nxt.slot - timedelta(minutes=site.early_minutes(nxt.service))
+    else:
+        eligible, order = now, t.order_at
+    priority = nxt.priority if nxt.priority is not None else 0
+    return [ev.TicketAdvanced(at=now, actor=actor, ticket=t.id, service=nxt.service, eligible_at=eligible,
+                              order_at=order, priority=priority, missed=missed)]
+
+
+@dataclass(frozen=True)
+class DeskBooking:
+    """A slot the service layer found free for a refer-with-appointment, under the visit's journey code."""
+
+    journey: str
+    slot: datetime
+    minutes: int
+
+
+def _with_booked(state: DayState, t: Ticket, booked: ev.StopBooked) -> Ticket:
+    """The ticket as it will be once the booking is applied (its plan gains a stop later today)."""
+    plan = list(t.plan)
+    if local_day(booked.slot, state.tz) == local_day(booked.at, state.tz):
+        stop = ev.PlanStop(service=booked.service, slot=booked.slot, minutes=booked.minutes)
+        at = next((i for i, s in enumerate(plan) if s.slot is not None and s.slot > booked.slot), len(plan))
+        plan.insert(at, stop)
+    return replace(t, plan=plan)
 
 
 def counter_action(
     state: DayState, site: Site, counter_id: str, action: CounterAction, *, now: datetime, actor: str,
-    to_service: str | None = None, note: str = "",
+    to_service: str | None = None, note: str = "", booking: DeskBooking | None = None,
 ) -> list[ev.Event]:
     """Decide what a counsellor's command does. Returns the events (possibly none)."""
     try:
@@ -162,39 +233,55 @@ def counter_action(
             out.append(ev.CounterOpened(at=now, actor=actor, counter=counter_id))
         if current is not None:
             out.append(ev.TicketCompleted(at=now, actor=actor, ticket=current.id, counter=counter_id))
-        chosen = best_waiting(state, counter.services, now)
+            out.extend(continue_journey(site, current, now=now, actor=actor))
+        chosen = best_waiting(state, site, counter.services, now)
         if chosen is not None:
             out.append(ev.TicketCalled(at=now, actor=actor, ticket=chosen.id, counter=counter_id))
         return out
     if action == "recall":
         t = need_current(TicketStatus.CALLED)
         if t.recalls >= site.policy.max_recalls:
-            return [ev.TicketNoShow(at=now, actor=actor, ticket=t.id, counter=counter_id)]
+            return [ev.TicketNoShow(at=now, actor=actor, ticket=t.id, counter=counter_id),
+                    *continue_journey(site, t, now=now, actor=actor, missed=True)]
         return [ev.TicketRecalled(at=now, actor=actor, ticket=t.id, counter=counter_id)]
     if action == "start":
         t = need_current(TicketStatus.CALLED)
         return [ev.ServiceStarted(at=now, actor=actor, ticket=t.id, counter=counter_id)]
     if action == "done":
         t = need_current(*ACTIVE)
-        return [ev.TicketCompleted(at=now, actor=actor, ticket=t.id, counter=counter_id)]
+        return [ev.TicketCompleted(at=now, actor=actor, ticket=t.id, counter=counter_id),
+                *continue_journey(site, t, now=now, actor=actor)]
     if action == "no_show":
         t = need_current(TicketStatus.CALLED)
-        return [ev.TicketNoShow(at=now, actor=actor, ticket=t.id, counter=counter_id)]
+        return [ev.TicketNoShow(at=now, actor=actor, ticket=t.id, counter=counter_id),
+                *continue_journey(site, t, now=now, actor=actor, missed=True)]
     if action == "park":
         t = need_current(*ACTIVE)
         return [ev.TicketParked(at=now, actor=actor, ticket=t.id, counter=counter_id)]
-    if action == "transfer":
+    if action in ("transfer", "refer", "book"):
         t = need_current(*ACTIVE)
         if to_service is None:
-            raise Rejected("missing_field", "transfer needs to_service")
+            raise Rejected("missing_field", f"{action} needs to_service")
         try:
             site.service(to_service)
         except KeyError:
             raise Rejected("unknown_service", f"no service {to_service!r} at this site") from None
-        if to_service == t.service:
-            raise Rejected("same_service", f"ticket {t.number} is already at {to_service}")
-        return [ev.TicketTransferred(at=now, actor=actor, ticket=t.id, counter=counter_id,
-                                     to_service=to_service, note=note)]
+        if action == "transfer":
+            if to_service == t.service:
+                raise Rejected("same_service", f"ticket {t.number} is already at {to_service}")
+            return [ev.TicketTransferred(at=now, actor=actor, ticket=t.id, counter=counter_id,
+                                         to_service=to_service, note=note)]
+        if action == "refer":
+            if to_service == t.service:
+                raise Rejected("same_service", f"ticket {t.number} is already at {to_service}")
+            return [ev.TicketReferred(at=now, actor=actor, ticket=t.id, counter=counter_id, to_service=to_service,
+                                      back_to=t.service, back_priority=site.policy.return_priority, note=note)]
+        if booking is None:
+            raise Rejected("missing_field", "book needs a slot")
+        booked = ev.StopBooked(at=now, actor=actor, ticket=t.id, counter=counter_id, journey=booking.journey,
+                               service=to_service, slot=booking.slot, minutes=booking.minutes, note=note)
+        return [booked, ev.TicketCompleted(at=now, actor=actor, ticket=t.id, counter=counter_id),
+                *continue_journey(site, _with_booked(state, t, booked), now=now, actor=actor)]
     if action == "pause":
         if current is not None:
             raise Rejected("busy", f"finish ticket {current.number} before pausing")

@@ -19,6 +19,18 @@ class _TicketEvent(_Event):
     ticket: str
 
 
+class PlanStop(BaseModel):
+    """A stop still ahead on a ticket's journey today: a booked slot, or a return after a referral."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service: str
+    slot: datetime | None = Field(default=None, description="booked time; none: queued at once (a return)")
+    minutes: int = 0
+    booking: int | None = Field(default=None, description="the booking's id, when it came from one")
+    priority: int | None = Field(default=None, description="waits with this priority (a return from a referral)")
+
+
 class TicketIssued(_TicketEvent):
     type: Literal["ticket_issued"] = "ticket_issued"
     number: str
@@ -34,9 +46,17 @@ class TicketIssued(_TicketEvent):
     priority: int = 0
     booking_code: str | None = None
     slot: datetime | None = None
+    slot_minutes: int = 0
     eligible_at: datetime
     order_at: datetime = Field(
         description="position in the queue: arrival for walk-ins, slot less the early window for bookings")
+    arrived_at: datetime | None = Field(default=None, description="when the client arrived (none: `at`, or "
+                                        "order_at for an offline ticket)")
+    journey: str | None = Field(default=None, description="the journey's booking code")
+    bookings: list[int] = Field(default_factory=list, description="the bookings this check-in covers")
+    plan: list[PlanStop] = Field(default_factory=list, description="today's further stops, in order")
+    see_reception: bool = Field(default=False, description="late for the slot; the agency sends the client to "
+                                                           "reception, so the ticket starts parked")
 
 
 class TicketCalled(_TicketEvent):
@@ -78,6 +98,40 @@ class TicketTransferred(_TicketEvent):
     note: str = ""
 
 
+class TicketReferred(_TicketEvent):
+    """Referral with return: the client goes to another service, then back to this one with priority."""
+
+    type: Literal["ticket_referred"] = "ticket_referred"
+    counter: str
+    to_service: str
+    back_to: str
+    back_priority: int
+    note: str = ""
+
+
+class StopBooked(_TicketEvent):
+    """Refer with appointment: a slot at another service later today or tomorrow, under the journey's code."""
+
+    type: Literal["stop_booked"] = "stop_booked"
+    counter: str
+    journey: str = Field(description="the journey's code (new when the ticket had none)")
+    service: str
+    slot: datetime
+    minutes: int
+    note: str = ""
+
+
+class TicketAdvanced(_TicketEvent):
+    """The visit moves on to its next planned stop by itself: at once, or from its slot less the early window."""
+
+    type: Literal["ticket_advanced"] = "ticket_advanced"
+    service: str
+    eligible_at: datetime
+    order_at: datetime
+    priority: int
+    missed: bool = Field(default=False, description="the stop before was missed (no-show)")
+
+
 class TicketReturned(_TicketEvent):
     """A parked or no-show client is back and waits again at the original place."""
 
@@ -111,8 +165,8 @@ class CounterPaused(_Event):
 
 Event = Annotated[
     TicketIssued | TicketCalled | TicketRecalled | ServiceStarted | TicketCompleted | TicketNoShow | TicketParked
-    | TicketTransferred | TicketReturned | TicketMoved | TicketCancelled | PriorityChanged | CounterOpened
-    | CounterPaused,
+    | TicketTransferred | TicketReferred | StopBooked | TicketAdvanced | TicketReturned | TicketMoved
+    | TicketCancelled | PriorityChanged | CounterOpened | CounterPaused,
     Field(discriminator="type"),
 ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from .site import Site
@@ -95,10 +95,12 @@ def free_slots(site: Site, service: str, day: date, booked: list[tuple[datetime,
     step = timedelta(minutes=slot_step_minutes(site, service))
     out = []
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-    ranges = agency.hours.get(weekday, []) if agency.hours else []
-    for r in ranges:
-        at = datetime.combine(day, r.start, tzinfo=site.tz)
-        end = datetime.combine(day, r.end, tzinfo=site.tz)
+    if agency.hours:
+        ranges = [(r.start, datetime.combine(day, r.end, tzinfo=site.tz)) for r in agency.hours.get(weekday, [])]
+    else:  # no hours configured: open all day
+        ranges = [(time(), datetime.combine(day + timedelta(days=1), time(), tzinfo=site.tz))]
+    for start, end in ranges:
+        at = datetime.combine(day, start, tzinfo=site.tz)
         while at + step <= end:
             overlapping = sum(1 for start, minutes in booked
                               if start < at + step and at < start + timedelta(minutes=minutes))

@@ -93,8 +93,8 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
         known_languages(f"services[{i}].name", svc.name)
     for i, r in enumerate(s.rooms):
         known_languages(f"rooms[{i}].directions", r.directions)
-    for i, d in enumerate(s.documents):
-        known_languages(f"documents[{i}].name", d.name)
+    for i, document in enumerate(s.documents):
+        known_languages(f"documents[{i}].name", document.name)
     for i, c in enumerate(s.concerns):
         known_languages(f"concerns[{i}].title", c.title)
         for lang, text in c.title.items():

@@ -41,6 +41,8 @@ class Stop:
     """One leg of a visit: a service the client waited for, and how it ended."""
 
     service: str
+    slot: datetime | None = None      # the booked time, when this stop is a booking
+    minutes: int = 0
     status: TicketStatus = TicketStatus.WAITING
     counter: str | None = None
     called_at: datetime | None = None
@@ -74,6 +76,12 @@ class Ticket:
     started_at: datetime | None = None
     recalls: int = 0
     note: str = ""
+    journey: str | None = None        # the journey's booking code
+    bookings: list[int] = field(default_factory=list)      # bookings this visit covers (checked in)
+    plan: list[ev.PlanStop] = field(default_factory=list)  # further stops today, in order
+    missed: int = 0                   # booked stops missed today (no-show)
+    see_reception: bool = False       # late for the slot: waits for reception, parked
+    handovers: int = 0                # warm handovers, referrals and desk bookings (the fact stays, not the note)
 
     @property
     def service(self) -> str:
@@ -106,6 +114,7 @@ class DayState:
     recent_calls: deque[tuple[str, str, datetime]] = field(default_factory=lambda: deque(maxlen=20))
     issued: int = 0
     waiting_ids: dict[str, SortedList] = field(default_factory=dict)  # service -> [(sort_key, ticket id)]
+    journey_waiting: dict[str, set[str]] = field(default_factory=dict)  # service -> waiting ids with stops ahead
 
     def counter(self, counter_id: str) -> CounterState:
         state = self.counters.get(counter_id)
@@ -130,9 +139,12 @@ class DayState:
         """The one place a ticket's status changes, so the waiting index stays right."""
         if t.status is TicketStatus.WAITING:
             self.waiting_ids[t.service].discard((t.sort_key(), t.id))
+            self.journey_waiting.get(t.service, set()).discard(t.id)
         t.status = status
         if status is TicketStatus.WAITING:
             self.waiting_ids.setdefault(t.service, SortedList()).add((t.sort_key(), t.id))
+            if t.plan:
+                self.journey_waiting.setdefault(t.service, set()).add(t.id)
 
 
 def local_day(at: datetime, tz: ZoneInfo) -> date:
@@ -154,6 +166,7 @@ def _roll_over(state: DayState, day: date) -> None:
     state.day = day
     state.tickets.clear()
     state.waiting_ids.clear()
+    state.journey_waiting.clear()
     state.last_seq.clear()
     for c in state.counters.values():
         c.status, c.ticket, c.called_at, c.since = CounterStatus.CLOSED, None, None, None
@@ -169,10 +182,11 @@ def _issued(state: DayState, e: ev.TicketIssued) -> None:
         id=e.ticket, number=e.number, seq=e.seq, agency=e.agency, token=e.token,
         language=e.language, party_size=e.party_size, interpreter=e.interpreter,
         step_free=e.step_free, priority=e.priority, booking_code=e.booking_code, slot=e.slot,
-        arrived_at=min(e.at, e.order_at), eligible_at=e.eligible_at, order_at=e.order_at,
-        issue_order=state.issued, stops=[Stop(e.service)], status=TicketStatus.CANCELLED,
+        arrived_at=e.arrived_at or min(e.at, e.order_at), eligible_at=e.eligible_at, order_at=e.order_at,
+        issue_order=state.issued, stops=[Stop(e.service, e.slot, e.slot_minutes)], status=TicketStatus.CANCELLED,
+        journey=e.journey, bookings=list(e.bookings), plan=list(e.plan), see_reception=e.see_reception,
     )
-    state.set_status(t, TicketStatus.WAITING)
+    state.set_status(t, TicketStatus.PARKED if e.see_reception else TicketStatus.WAITING)
 
 
 def _release(state: DayState, t: Ticket, at: datetime, status: TicketStatus) -> None:
@@ -235,12 +249,44 @@ def _transferred(state: DayState, e: ev.TicketTransferred) -> None:
     t.stops.append(Stop(e.to_service))
     state.set_status(t, TicketStatus.WAITING)
     t.recalls, t.note = 0, e.note
+    t.handovers += 1
     t.eligible_at = min(t.eligible_at, e.at)
+
+
+def _referred(state: DayState, e: ev.TicketReferred) -> None:
+    t = state.tickets[e.ticket]
+    t.plan.insert(0, ev.PlanStop(service=e.back_to, priority=e.back_priority))
+    _transferred(state, ev.TicketTransferred(at=e.at, actor=e.actor, ticket=e.ticket, counter=e.counter,
+                                             to_service=e.to_service, note=e.note))
+
+
+def _stop_booked(state: DayState, e: ev.StopBooked) -> None:
+    t = state.tickets[e.ticket]
+    t.journey = e.journey
+    t.handovers += 1
+    if e.note:
+        t.note = e.note
+    if local_day(e.slot, state.tz) == state.day:  # later today: the visit goes on there; tomorrow: a new check-in
+        stop = ev.PlanStop(service=e.service, slot=e.slot, minutes=e.minutes)
+        at = next((i for i, s in enumerate(t.plan) if s.slot is not None and s.slot > e.slot), len(t.plan))
+        t.plan.insert(at, stop)
+
+
+def _advanced(state: DayState, e: ev.TicketAdvanced) -> None:
+    t = state.tickets[e.ticket]
+    if t.status is TicketStatus.WAITING:
+        state.set_status(t, TicketStatus.DONE)  # leaves its index before the sort key changes
+    planned = t.plan.pop(0) if t.plan else None
+    t.stops.append(Stop(e.service, planned.slot if planned else None, planned.minutes if planned else 0))
+    t.priority, t.eligible_at, t.order_at = e.priority, e.eligible_at, e.order_at
+    t.recalls, t.missed = 0, t.missed + (1 if e.missed else 0)
+    state.set_status(t, TicketStatus.WAITING)
 
 
 def _returned(state: DayState, e: ev.TicketReturned) -> None:
     t = state.tickets[e.ticket]
     t.stops.append(Stop(t.service))
+    t.see_reception = False
     state.set_status(t, TicketStatus.WAITING)
     t.recalls = 0
 
@@ -285,6 +331,9 @@ _HANDLERS: dict[type[ev.Event], Callable[[DayState, Any], None]] = {
     ev.TicketNoShow: _no_show,
     ev.TicketParked: _parked,
     ev.TicketTransferred: _transferred,
+    ev.TicketReferred: _referred,
+    ev.StopBooked: _stop_booked,
+    ev.TicketAdvanced: _advanced,
     ev.TicketReturned: _returned,
     ev.TicketMoved: _moved,
     ev.TicketCancelled: _cancelled,

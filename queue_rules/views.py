@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import queue_protocol as p
 from queue_rules import engine
+from queue_rules.journeys import BookedStop
 from queue_rules.site import Site
 from queue_rules.state import ACTIVE, CounterStatus, DayState, Ticket, TicketStatus
 
 MAX_TICKET_ROWS = 150  # keeps the retained list well under the broker's packet limit
+MAX_LATER = 10
+_STOP_STATUS: dict[TicketStatus, p.StopStatus] = {
+    TicketStatus.WAITING: "waiting", TicketStatus.CALLED: "called", TicketStatus.SERVING: "serving",
+    TicketStatus.DONE: "done", TicketStatus.TRANSFERRED: "done", TicketStatus.NO_SHOW: "missed",
+    TicketStatus.PARKED: "waiting", TicketStatus.CANCELLED: "cancelled",
+}
 OPEN_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
                  TicketStatus.PARKED, TicketStatus.NO_SHOW)
 
@@ -63,7 +70,20 @@ def board_state(state: DayState, site: Site, now: datetime) -> p.BoardState:
                      estimated_wait_min=engine.estimate_wait_minutes(state, site, s.id))
         for s in site.services
     ]
-    return p.BoardState(current=current, recent=recent, queues=queues, at=now)
+    return p.BoardState(current=current, recent=recent, queues=queues, later=board_later(state, site, now), at=now)
+
+
+def board_later(state: DayState, site: Site, now: datetime) -> list[p.BoardLater]:
+    """Numbers waiting for a later time at a room (a journey's next booked stop, an early booked client)."""
+    later = heapq.nsmallest(MAX_LATER, (t for s in state.waiting_ids.values() for _, i in s
+                                        if (t := state.tickets[i]).eligible_at > now), key=lambda t: t.eligible_at)
+    out = []
+    for t in later:
+        counter = next(c for c in site.counters if t.service in c.services)
+        room = site.room(counter.room)
+        out.append(p.BoardLater(number=t.number, room=room.number, floor=room.floor,
+                                agency=site.agency_of_service(t.service).short, at=t.eligible_at))
+    return out
 
 
 def ticket_list(state: DayState, now: datetime) -> p.TicketList:
@@ -73,7 +93,7 @@ def ticket_list(state: DayState, now: datetime) -> p.TicketList:
         p.TicketRow(id=t.id, number=t.number, service=t.service, status=t.status.value, priority=t.priority,
                     arrived_at=t.arrived_at, counter=t.counter, language=t.language, party_size=t.party_size,
                     interpreter=t.interpreter, step_free=t.step_free, booked=t.booking_code is not None,
-                    note=t.note)
+                    note=t.note, journey_stops=len(t.plan), missed=t.missed, see_reception=t.see_reception)
         for t in shown
     ]
     return p.TicketList(tickets=rows, more=max(0, len(open_tickets) - MAX_TICKET_ROWS), at=now)
@@ -85,7 +105,35 @@ def _rooms(site: Site, service_id: str) -> tuple[list[str], int]:
     return rooms, first_room.floor
 
 
-def ticket_info(state: DayState, site: Site, t: Ticket) -> p.TicketInfo:
+def _stop(site: Site, service: str, slot: datetime | None, minutes: int, status: p.StopStatus,
+          queued_from: datetime | None) -> p.JourneyStop:
+    rooms, floor = _rooms(site, service)
+    return p.JourneyStop(service=service, agency=site.service(service).agency, slot=slot, minutes=minutes,
+                         status=status, rooms=rooms, floor=floor, queued_from=queued_from)
+
+
+def journey_stops(site: Site, t: Ticket, later_days: tuple[BookedStop, ...] = ()) -> list[p.JourneyStop]:
+    """A visit's stops in order: those of today so far, the planned rest of today, then later days' bookings.
+
+    Empty for a visit with one stop and nothing planned (a plain walk-in or a single booking).
+    """
+    if not t.plan and not later_days and len({s.service for s in t.stops}) == 1:
+        return []
+    out: list[p.JourneyStop] = []
+    for i, stop in enumerate(t.stops):
+        if i + 1 < len(t.stops) and t.stops[i + 1].service == stop.service:
+            continue  # a return to the same desk: one stop
+        current = i == len(t.stops) - 1
+        out.append(_stop(site, stop.service, stop.slot, stop.minutes, _STOP_STATUS[stop.status],
+                         t.eligible_at if current and stop.status is TicketStatus.WAITING else None))
+    for planned in t.plan:
+        queued = (planned.slot - timedelta(minutes=site.early_minutes(planned.service))) if planned.slot else None
+        out.append(_stop(site, planned.service, planned.slot, planned.minutes, "planned", queued))
+    out.extend(_stop(site, b.service, b.slot, b.minutes, "planned", None) for b in later_days)
+    return out
+
+
+def ticket_info(state: DayState, site: Site, t: Ticket, later_days: tuple[BookedStop, ...] = ()) -> p.TicketInfo:
     """A scanned slip's ticket as the kiosk shows it: status, where to go, how many are ahead."""
     rooms, floor = _rooms(site, t.service)
     counter = site.counter(t.counter) if t.counter else None
@@ -96,10 +144,13 @@ def ticket_info(state: DayState, site: Site, t: Ticket) -> p.TicketInfo:
         counter=counter.label if counter else None,
         counter_room=site.room(counter.room).number if counter else None, waiting_ahead=ahead,
         estimated_wait_min=engine.estimate_wait_minutes(state, site, t.service, ahead=ahead) if waiting else 0,
+        queued_from=t.eligible_at if waiting and t.eligible_at > t.arrived_at else None,
+        stops=journey_stops(site, t, later_days),
     )
 
 
-def issued_ticket(state: DayState, site: Site, t: Ticket) -> p.IssuedTicket:
+def issued_ticket(state: DayState, site: Site, t: Ticket,
+                  later_days: tuple[BookedStop, ...] = ()) -> p.IssuedTicket:
     """The check-in reply's ticket: what the kiosk prints on the slip."""
     service = site.service(t.service)
     rooms, floor = _rooms(site, t.service)
@@ -109,4 +160,6 @@ def issued_ticket(state: DayState, site: Site, t: Ticket) -> p.IssuedTicket:
         floor=floor, waiting_ahead=ahead,
         estimated_wait_min=engine.estimate_wait_minutes(state, site, t.service, ahead=ahead),
         issued_at=t.arrived_at,
+        queued_from=t.eligible_at if t.eligible_at > t.arrived_at else None,
+        see_reception=t.see_reception, stops=journey_stops(site, t, later_days),
     )

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import queue_protocol as p
 from host_support.site_file import load_site
@@ -14,6 +14,9 @@ from queue_rules import engine
 from queue_rules import events as ev
 from queue_rules.site import Site
 from queue_rules.state import DayState, evolve
+
+if TYPE_CHECKING:
+    from queue_core.store import Store
 
 MINI = Path(__file__).parent / "sites" / "mini.toml"
 # 09:00 in Aachen on a winter Tuesday.
@@ -69,3 +72,25 @@ class Driver:
         for e in self.log:
             evolve(fresh, e)
         return fresh
+
+
+def book(store: Store, site: Site, service: str, slot: datetime, *, minutes: int = 30, language: str = "de",
+         party_size: int = 1, interpreter: bool = False, step_free: bool = False, journey_ref: str | None = None,
+         ref: str | None = None) -> str:
+    """Store one booking as an import would; returns its journey's booking code."""
+    from queue_core.store import BookingInput
+
+    summary = store.import_bookings([BookingInput(
+        agency=site.service(service).agency, service=service, slot=slot, minutes=minutes, language=language,
+        party_size=party_size, interpreter=interpreter, step_free=step_free, journey_ref=journey_ref,
+        ref=ref or f"test-{service}-{slot:%H%M}-{journey_ref or ''}")])
+    return summary.journeys[0]
+
+
+def unknown_code(n: int) -> str:
+    """A well-formed booking code (its check character fits) that nobody was given, for guessing tests."""
+    import random
+
+    from queue_rules import codes
+
+    return codes.new_code(random.Random(f"unknown-{n}").randrange)

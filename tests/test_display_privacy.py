@@ -24,24 +24,25 @@ from host_support.site_file import load_site
 from provisioning.provision import Options, provision
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService, utcnow
-from queue_core.store import Booking, Store
+from queue_core.store import BookingInput, Store
 from queue_protocol.topics import ROOT
 from queue_rules.site import Site
 
+from .engine_helpers import unknown_code
 from .secure_broker import HOST, SecureBroker
 from .security_helpers import Recorder, bundle_auth, password_of
 
 pytestmark = pytest.mark.integration
 
 SITE = Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml"
-BOOKINGS = ["KIA-4711", "KIA-0815", "KIA-2342"]
+BOOKINGS = [unknown_code(100 + i) for i in range(3)]  # handed out by the fixture
 NOTE = "Herr Abdullahi Warsame, Aufenthaltserlaubnis bis 03/2027, Tel. 0176 5550123"
 OPERATOR = "Frau Schneider-Yilmaz"
 REASON = "Klientin Mohammadi hat den Termin verschoben"
 # every key a public payload may carry (written by hand: a new public field must be added here on purpose)
 PUBLIC_KEYS = {"v", "service", "agency", "service_name", "waiting", "estimated_wait_min", "open_counters", "at",
                "counter", "label", "room", "status", "number", "current", "recent", "queues", "counter_label",
-               "floor", "recall"}
+               "floor", "recall", "later"}
 PERSONAL_KEYS = {"language", "party_size", "interpreter", "step_free", "booking_code", "booked", "note", "token",
                  "operator", "reason", "actor", "appointments", "slot", "tickets", "ticket", "data", "id"}
 
@@ -56,7 +57,8 @@ def centre(tmp_path: Path) -> Iterator[tuple[Site, Path, SecureBroker, CoreRunne
     store = Store(f"sqlite:///{tmp_path / 'core.db'}")
     store.migrate()
     now = utcnow()
-    store.add_bookings([Booking(code, "aufenthaltstitel", now, 30, "fa", 4) for code in BOOKINGS])
+    store.import_bookings([BookingInput(agency="auslaenderamt", service="aufenthaltstitel", slot=now, minutes=30,
+                                        language="fa", party_size=4, ref=code, journey=code) for code in BOOKINGS])
     core_auth = BrokerAuth(username="core", password=password_of(out, "core"))
     runner = CoreRunner(QueueService(site, store, always_open=True), HOST, broker.local_port, auth=core_auth,
                         client_id="arkaden-core-privacy")

@@ -9,10 +9,10 @@ import pytest
 
 import queue_protocol as p
 from queue_core.service import Incoming, QueueService
-from queue_core.store import Booking, Store
+from queue_core.store import Store
 from queue_protocol.scan import classify_scan, ticket_qr
 
-from .engine_helpers import MORNING, mini_site
+from .engine_helpers import MORNING, book, mini_site, unknown_code
 
 T = p.Topics("mini")
 REPLY = T.reply("kiosk-1")
@@ -135,19 +135,22 @@ def test_booked_check_in_and_lookup(store: Store) -> None:
     clock = Clock()
     svc = make(store, clock)
     slot = MORNING + timedelta(minutes=30)
-    store.add_bookings([Booking("KIA-4711", "aufenthalt", slot, 30, "ar", 3)])
-    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l1", "booking_code": "KIA-4711"})
+    code = book(store, svc.site, "aufenthalt", slot, language="ar", party_size=3)
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l1", "booking_code": code})
     assert reply["ok"] and reply["appointments"][0]["service"] == "aufenthalt"
     assert reply["appointments"][0]["checked_in"] is False
-    reply, pubs = send(svc, T.checkin("kiosk-1"), {"id": "b1", "booking_code": "KIA-4711", "language": "ar"})
+    reply, pubs = send(svc, T.checkin("kiosk-1"), {"id": "b1", "booking_code": code, "language": "ar"})
     assert reply["ok"] and reply["ticket"]["number"] == "A-001"
     # booking details never reach a public topic
     public = [x for x in pubs + svc.flush_state() if "/public/" in x.topic]
-    assert public and all(b"KIA-4711" not in x.payload for x in public)
-    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": "b2", "booking_code": "KIA-4711"})
+    assert public and all(code.encode() not in x.payload for x in public)
+    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": "b2", "booking_code": code})
+    assert reply["error"]["code"] == "checked_in"
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l2", "booking_code": unknown_code(1)})
     assert reply["error"]["code"] == "no_booking"
-    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l2", "booking_code": "NOPE-1"})
-    assert reply["error"]["code"] == "no_booking"
+    typo = code[:2] + ("A" if code[2] != "A" else "C") + code[3:]
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "l3", "booking_code": typo})
+    assert reply["error"]["code"] == "mistyped_code"
 
 
 def test_public_topics_carry_no_personal_data(store: Store) -> None:
@@ -339,23 +342,23 @@ def test_booking_code_guessing_is_slowed_down_per_kiosk(store: Store) -> None:
 
     clock = Clock()
     svc = QueueService(_two_kiosk_site(), store, clock=clock, always_open=True)
-    store.add_bookings([Booking("KIA-4711", "aufenthalt", MORNING + timedelta(minutes=30), 30, "ar", 3)])
+    code = book(store, svc.site, "aufenthalt", MORNING + timedelta(minutes=30), language="ar", party_size=3)
     for i in range(BOOKING_FAILURES_PER_KIOSK):
-        reply, _ = send(svc, T.lookup("kiosk-1"), {"id": f"g{i}", "booking_code": f"KIA-{1000 + i}"})
+        reply, _ = send(svc, T.lookup("kiosk-1"), {"id": f"g{i}", "booking_code": unknown_code(i)})
         assert reply["error"]["code"] == "no_booking"
     # now even a valid code is refused at this kiosk, by lookup and by check-in, with a clear reason
-    reply, pubs = send(svc, T.lookup("kiosk-1"), {"id": "v1", "booking_code": "KIA-4711"})
+    reply, pubs = send(svc, T.lookup("kiosk-1"), {"id": "v1", "booking_code": code})
     assert reply["error"]["code"] == "rate_limited" and "try again in" in reply["error"]["message"]
     assert any(x.topic == T.error() and b"rate_limited" in x.payload for x in pubs)
-    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": "v2", "booking_code": "KIA-4711"})
+    reply, _ = send(svc, T.checkin("kiosk-1"), {"id": "v2", "booking_code": code})
     assert reply["error"]["code"] == "rate_limited" and not svc.state.tickets
     # walk-ins at the same kiosk and look-ups at another kiosk go on
     assert checkin(svc, "w1")["ok"]
-    reply, _ = svc_reply(svc, T.lookup("kiosk-2"), {"id": "k2", "booking_code": "KIA-4711"})
+    reply, _ = svc_reply(svc, T.lookup("kiosk-2"), {"id": "k2", "booking_code": code})
     assert reply["ok"]
     # once the window has passed, the kiosk may look up again
     clock.now += BOOKING_FAILURE_WINDOW
-    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "v3", "booking_code": "KIA-4711"})
+    reply, _ = send(svc, T.lookup("kiosk-1"), {"id": "v3", "booking_code": code})
     assert reply["ok"] and reply["appointments"][0]["party_size"] == 3
 
 

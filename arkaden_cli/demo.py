@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import queue_protocol as p
@@ -145,6 +146,29 @@ class Printer:
         return out
 
 
+DEMO_JOURNEYS = 24
+
+
+def book_the_morning(site: Site, db_url: str) -> list[tuple[datetime, str]]:
+    """Today's booked journeys, imported as an agency's file would be; their first slots and codes, by slot."""
+    import random
+
+    from arkaden_cli.journey_plan import day_journeys
+    from queue_core.store import Store
+    from queue_rules import codes
+
+    store = Store(db_url)
+    try:
+        store.migrate()
+        today = datetime.now(site.tz).date()
+        summary = store.import_bookings(day_journeys(site, today, DEMO_JOURNEYS, random.Random(today.toordinal()),
+                                                     ref_prefix=f"demo{today:%Y%m%d}"))
+        found = [j for code in summary.journeys if (j := store.journey(code)) is not None and j.stops]
+    finally:
+        store.close()
+    return sorted((j.stops[0].slot, codes.display(j.code)) for j in found)
+
+
 def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int:
     from arkaden_cli import watch
     from host_support.site_file import load_site
@@ -183,6 +207,9 @@ def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int
         except BrokerUnavailable as exc:
             print(f"arkaden demo: cannot start the broker: {exc}", file=sys.stderr)
             return 2
+        booked = book_the_morning(site, db_url)
+        say(f"{len(booked)} booked journeys today (codes {', '.join(c for _, c in booked[:3])}, …); "
+            "their clients check in with the code shortly before the first slot")
         ctx = Context(site_file, site.site.id, broker.host, broker.port, db_url, workdir, speed)
         for child in children(ctx):
             child.start(workdir)
@@ -224,7 +251,7 @@ def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int
         background("display", lambda: watch.watch(site, broker.host, broker.port, stop=stop,
                                                      out=printer.prefixed("display")))
         background("sim", lambda: simulate.run(site, broker.host, broker.port, speed=speed, stop=stop,
-                                               out=printer.prefixed("sim")))
+                                               out=printer.prefixed("sim"), journeys=booked))
         deadline = time.monotonic() + seconds if seconds > 0 else float("inf")
         while not stop.is_set() and time.monotonic() < deadline:
             stop.wait(0.2)

@@ -24,6 +24,14 @@ APPOINTMENT_ONLY_TAP = 0.03  # someone taps a tile that needs an appointment (re
 NO_SHOW_SHARE = 0.06
 TRANSFER_SHARE = 0.12
 PAUSE_SHARE = 0.03
+REFER_SHARE = 0.05  # referral with return: to another service, then back to the first desk
+
+# Referrals with return: from service -> (to service, internal note).
+REFERRALS: dict[str, tuple[str, str]] = {
+    "case-management": ("gesundheit", "Krankenversicherung klären, dann zurück zu mir"),
+    "jobcenter": ("gesundheit", "Nachweis Krankenversicherung fehlt, danach Antrag fertig machen"),
+    "beschaeftigung": ("anerkennung", "Gleichwertigkeit klären lassen, dann Erlaubnis"),
+}
 
 # Warm handovers: from service -> [(to service, internal note)]. Notes are private (never public).
 TRANSFERS: dict[str, list[tuple[str, str]]] = {

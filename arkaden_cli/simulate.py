@@ -1,7 +1,9 @@
 """A simulated morning (`arkaden simulate`): kiosks and counsellors played against the core over MQTT.
 
-`run` plays kiosks and counsellors against a running core: clients check in at the kiosks, counsellors
-call them, serve them, recall, mark no-shows and hand clients over to another service. Simulated time
+`run` plays kiosks and counsellors against a running core: clients check in at the kiosks (walk-ins, and
+booked journey clients with their codes shortly before their first slot), counsellors call them, serve them,
+recall, mark no-shows, hand clients over to another service and refer some to another service and back
+(a journey's next stop the core queues by itself). Simulated time
 runs at `speed` simulated minutes per real minute; every action prints one short line.
 
 """
@@ -14,7 +16,7 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +37,8 @@ from arkaden_cli.population import (
     NO_SHOW_SHARE,
     PARTY_SIZES,
     PAUSE_SHARE,
+    REFER_SHARE,
+    REFERRALS,
     TRANSFER_SHARE,
     TRANSFERS,
     arrivals_per_minute,
@@ -66,6 +70,7 @@ class _Job:
     seq: int
     kind: str = field(compare=False)
     counter: str | None = field(default=None, compare=False)
+    code: str | None = field(default=None, compare=False)  # a journey client's booking code
 
 
 class Morning:
@@ -85,7 +90,7 @@ class Morning:
         self.current: dict[str, str | None] = {c.id: None for c in site.counters}
         self.waiting_at: dict[str, int] = {}  # from the public counter states, like a button box shows
         self.called_at: dict[str, float] = {}
-        self.stats = {"checkins": 0, "calls": 0, "done": 0, "refused": 0, "no_reply": 0}
+        self.stats = {"checkins": 0, "journeys": 0, "calls": 0, "done": 0, "refused": 0, "no_reply": 0}
         self.kiosks = [k.id for k in site.kiosks] or ["sim-kiosk"]
         walk_in = [c for c in site.concerns if c.walk_in]
         self.concerns = walk_in
@@ -124,8 +129,11 @@ class Morning:
 
     # --- setup ---
 
-    def plan(self) -> None:
+    def plan(self, journeys: Sequence[tuple[datetime, str]] = ()) -> None:
         self.schedule(0, "arrival")
+        for first_slot, code in journeys:  # journey clients come 5-25 minutes before their first slot
+            at = (first_slot - self.start).total_seconds() / 60 - self.rng.uniform(5, 25)
+            heapq.heappush(self.jobs, _Job(max(at, 0.0), next(self.seq), "booked", code=code))
         for c in self.site.counters:  # counsellors reach their desks over the first minutes
             self.schedule(5 + self.rng.uniform(0, 8), "next", c.id)
 
@@ -140,6 +148,9 @@ class Morning:
     # --- one step ---
 
     def step(self, job: _Job) -> None:
+        if job.kind == "booked":
+            self.booked_arrival(job.code or "")
+            return
         if job.kind == "arrival":
             # the next arrival is planned from this one's time, so slow replies do not thin out the crowd
             rate = arrivals_per_minute(self.start + timedelta(minutes=job.at))
@@ -205,6 +216,22 @@ class Morning:
         who = f"{language}, {party} Pers." + (", Dolmetsch" if interpreter else "")
         ahead = ticket.waiting_ahead if ticket else 0
         self.say("kiosk", f"{number}  {title} ({who})" + (f"  {ahead} ahead" if ahead else ""))
+
+    def booked_arrival(self, code: str) -> None:
+        kiosk = self.rng.choice(self.kiosks)
+        language = self.rng.choices(self.languages, self.language_weights)[0]
+        reply = self._request(self.topics.checkin(kiosk), p.CheckIn(id=self.link.new_id(), booking_code=code,
+                                                                    language=language), p.CheckInReply)
+        if self._refused(f"kiosk {kiosk} (code {code})", reply):
+            return
+        assert reply is not None and reply.ticket is not None
+        ticket = reply.ticket
+        self.tickets[ticket.number] = Known(ticket.service, 1, False)
+        self.stats["checkins"] += 1
+        self.stats["journeys"] += 1
+        stops = " → ".join(self._service_label(s.service) for s in ticket.stops) or self._service_label(
+            ticket.service)
+        self.say("kiosk", f"{ticket.number}  booked: {stops} ({language})")
 
     def _where(self, counter_id: str) -> str:
         counter = self.site.counter(counter_id)
@@ -283,7 +310,15 @@ class Morning:
         service = known.service if known else self.site.counter(counter).services[0]
         options = self.transfers.get(service, [])
         options = [(dst, note) for dst, note in options if dst != service]
-        if options and self.rng.random() < TRANSFER_SHARE:
+        refer_to = REFERRALS.get(service)
+        if refer_to and refer_to[0] != service and self.rng.random() < REFER_SHARE:
+            reply = self._counter(counter, "refer", to_service=refer_to[0], note=refer_to[1])
+            if not self._refused(self._where(counter), reply, number):
+                if known:
+                    known.service = refer_to[0]
+                self.say("refer", f"{number}  {self._where(counter)} → {self._service_label(refer_to[0])} "
+                                  f"and back  „{refer_to[1]}“")
+        elif options and self.rng.random() < TRANSFER_SHARE:
             dst, note = self.rng.choice(options)
             reply = self._counter(counter, "transfer", to_service=dst, note=note)
             if not self._refused(self._where(counter), reply, number):
@@ -379,7 +414,7 @@ def _morning_start(site: Site) -> datetime:
 
 def run(site: Site, host: str, port: int, *, seconds: float = 0, speed: float = 60,
         stop: threading.Event | None = None, out: Out = print, seed: int | None = None,
-        auth: BrokerAuth | None = None) -> dict[str, int]:
+        auth: BrokerAuth | None = None, journeys: list[tuple[datetime, str]] | None = None) -> dict[str, int]:
     """Play a morning against the core at host:port until `seconds` pass (0: until Ctrl-C) or `stop` is set."""
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if stop is None:
@@ -392,12 +427,13 @@ def run(site: Site, host: str, port: int, *, seconds: float = 0, speed: float = 
         f"{speed:g} simulated minutes per real minute")
     link.start()
     try:
-        morning.plan()
+        morning.plan(journeys or [])
         morning.loop(stop, seconds)
     finally:
         link.stop()
         restore()
     s = morning.stats
-    out(f"simulation ends at {morning.clock()}: {s['checkins']} check-ins, {s['calls']} calls, {s['done']} served, "
+    out(f"simulation ends at {morning.clock()}: {s['checkins']} check-ins ({s['journeys']} journeys), "
+        f"{s['calls']} calls, {s['done']} served, "
         f"{s['refused']} refused, {s['no_reply']} without reply")
     return s

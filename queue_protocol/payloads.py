@@ -126,14 +126,15 @@ class CounterCommand(Command):
     Handing a client on: `transfer` (warm handover: the client waits at `to_service` keeping his arrival time),
     `refer` (referral with return: to `to_service`, then back to this service with priority) and `book` (refer
     with appointment: a free `slot` of `to_service` later today or tomorrow, same number, no new slip). Each
-    may carry an internal `note` for the next counsellor; notes never reach a public topic and are deleted
-    when the visit closes.
+    may carry an internal `note` for the next counsellor, and so may `done` and `next` when the visit goes on
+    to its journey's next stop; notes never reach a public topic and are deleted when the visit closes.
     """
 
     action: CounterAction
     to_service: Ident | None = Field(default=None, description="transfer, refer, book: the next service")
     note: str = Field(default="", max_length=MAX_NOTE,
-                      description="transfer, refer, book: internal note for the next counsellor")
+                      description="internal note for the next counsellor (transfer, refer, book; done "
+                                  "and next on a journey)")
     slot: AwareDatetime | None = Field(default=None, description="book only: the slot booked at to_service")
 
 

@@ -163,7 +163,8 @@ def best_waiting(state: DayState, site: Site, services: list[str], now: datetime
     return best
 
 
-def continue_journey(site: Site, t: Ticket, *, now: datetime, actor: str, missed: bool = False) -> list[ev.Event]:
+def continue_journey(site: Site, t: Ticket, *, now: datetime, actor: str, missed: bool = False,
+                     note: str = "") -> list[ev.Event]:
     """After a stop ends: queue the visit at its next planned stop, if there is one (same number, no new slip).
 
     A booked stop waits from its slot less the agency's early window (its place: that time); a return from a
@@ -178,7 +179,7 @@ def continue_journey(site: Site, t: Ticket, *, now: datetime, actor: str, missed
         eligible, order = now, t.order_at
     priority = nxt.priority if nxt.priority is not None else 0
     return [ev.TicketAdvanced(at=now, actor=actor, ticket=t.id, service=nxt.service, eligible_at=eligible,
-                              order_at=order, priority=priority, missed=missed)]
+                              order_at=order, priority=priority, missed=missed, note=note)]
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ def counter_action(
             out.append(ev.CounterOpened(at=now, actor=actor, counter=counter_id))
         if current is not None:
             out.append(ev.TicketCompleted(at=now, actor=actor, ticket=current.id, counter=counter_id))
-            out.extend(continue_journey(site, current, now=now, actor=actor))
+            out.extend(continue_journey(site, current, now=now, actor=actor, note=note))
         chosen = best_waiting(state, site, counter.services, now)
         if chosen is not None:
             out.append(ev.TicketCalled(at=now, actor=actor, ticket=chosen.id, counter=counter_id))
@@ -250,7 +251,7 @@ def counter_action(
     if action == "done":
         t = need_current(*ACTIVE)
         return [ev.TicketCompleted(at=now, actor=actor, ticket=t.id, counter=counter_id),
-                *continue_journey(site, t, now=now, actor=actor)]
+                *continue_journey(site, t, now=now, actor=actor, note=note)]
     if action == "no_show":
         t = need_current(TicketStatus.CALLED)
         return [ev.TicketNoShow(at=now, actor=actor, ticket=t.id, counter=counter_id),

@@ -130,6 +130,7 @@ class TicketAdvanced(_TicketEvent):
     order_at: datetime
     priority: int
     missed: bool = Field(default=False, description="the stop before was missed (no-show)")
+    note: str = Field(default="", description="the finishing counsellor's internal note for the next stop")
 
 
 class TicketReturned(_TicketEvent):

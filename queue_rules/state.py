@@ -280,6 +280,8 @@ def _advanced(state: DayState, e: ev.TicketAdvanced) -> None:
     t.stops.append(Stop(e.service, planned.slot if planned else None, planned.minutes if planned else 0))
     t.priority, t.eligible_at, t.order_at = e.priority, e.eligible_at, e.order_at
     t.recalls, t.missed = 0, t.missed + (1 if e.missed else 0)
+    if e.note:
+        t.note, t.handovers = e.note, t.handovers + 1
     state.set_status(t, TicketStatus.WAITING)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from queue_core.store import Store
+from queue_rules import codes
 
 from .engine_helpers import MINI
 
@@ -20,36 +21,78 @@ def arkaden(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "arkaden_cli", *args], capture_output=True, text=True, cwd=REPO)
 
 
-@pytest.mark.slow  # waits out real timeouts or starts processes
-def test_add_and_import_bookings(db_url: str, tmp_path: Path) -> None:
-    r = arkaden("bookings", "add", "--site", str(MINI), "--db-url", db_url, "--code", "KIA-1001",
-                "--service", "aufenthalt", "--slot", "2026-11-23T09:30", "--language", "uk", "--party-size", "3")
-    assert r.returncode == 0, r.stderr
-    csv = tmp_path / "b.csv"
-    csv.write_text("code,service,slot,minutes,language,party_size\n"
-                   "KIA-1002,jobcenter,2026-11-23T10:00,20,ar,1\n"
-                   "KIA-1001,aufenthalt,2026-11-23T09:30,30,uk,3\n", encoding="utf-8")
-    r = arkaden("bookings", "import", "--site", str(MINI), "--db-url", db_url, str(csv))
-    assert r.returncode == 0, r.stderr
-    assert "read 2 bookings, added 1 new" in r.stdout
-    store = Store(db_url)
-    found = store.bookings("KIA-1001", datetime.fromisoformat("2026-11-23T00:00+01:00"),
-                           datetime.fromisoformat("2026-11-24T00:00+01:00"))
-    store.close()
-    assert len(found) == 1 and found[0].party_size == 3 and found[0].language == "uk"
-    assert found[0].slot == datetime.fromisoformat("2026-11-23T09:30+01:00")
+@pytest.mark.slow  # starts processes
+def test_bookings_import_csv_and_ics_reimport_moved_cancelled_and_bad_rows(db_url: str, tmp_path: Path) -> None:
+    site = str(REPO / "sites" / "kia-aachen-arkaden.toml")
+    for example in ("bookings.csv", "bookings.ics"):
+        db = f"sqlite:///{tmp_path / (example + '.db')}"
+        first = arkaden("bookings", "import", "--site", site, "--db-url", db, str(REPO / "docs" / "examples" / example))
+        assert first.returncode == 0, first.stderr
+        assert "8 added" in first.stdout and "1 cancelled" in first.stdout, first.stdout
+        again = arkaden("bookings", "import", "--site", site, "--db-url", db, str(REPO / "docs" / "examples" / example))
+        assert again.returncode == 0 and "9 unchanged" in again.stdout, again.stdout
+        listed = arkaden("bookings", "list", "--site", site, "--db-url", db, "--date", "2026-12-02")
+        assert listed.returncode == 0 and "9 bookings on 02.12.2026" in listed.stdout, listed.stdout
+        journeys = arkaden("journeys", "list", "--site", site, "--db-url", db, "--date", "2026-12-02")
+        assert "aufenthaltstitel -> 09:00 anerkennung -> 10:00 jobcenter" in journeys.stdout, journeys.stdout
+
+    # a moved slot updates the booking, a cancelled row cancels it, bad rows are reported while good rows load
+    csv = tmp_path / "jc.csv"
+    csv.write_text("ref;service;slot;minutes;language;journey\n"
+                   "JC-1;jobcenter;2026-12-02 10:00;20;ar;fam-1\n"
+                   "JC-2;jobcenter;2026-12-02 10:30;20;uk;\n", encoding="utf-8")
+    r = arkaden("bookings", "import", "--site", site, "--db-url", db_url, str(csv))
+    assert r.returncode == 0 and "2 added" in r.stdout, r.stdout + r.stderr
+    csv.write_text("ref;service;slot;minutes;language;journey;status\n"
+                   "JC-1;jobcenter;2026-12-02 11:00;20;ar;fam-1;\n"
+                   "JC-2;jobcenter;2026-12-02 10:30;20;uk;;cancelled\n"
+                   "JC-3;jobcenter;morgen;20;uk;;\n"
+                   "JC-4;nope;2026-12-02 10:30;20;uk;;\n"
+                   "JC-5;anerkennung;2026-12-02 10:40;40;ar;fam-1;\n", encoding="utf-8")
+    r = arkaden("bookings", "import", "--site", site, "--db-url", db_url, str(csv))
+    assert r.returncode == 1, r.stdout + r.stderr  # some rows refused; the good ones are in
+    assert "1 added, 1 updated, 1 cancelled" in r.stdout, r.stdout
+    assert "jc.csv:4:" in r.stderr and "morgen" in r.stderr and "jc.csv:5:" in r.stderr and "nope" in r.stderr
+    listed = arkaden("bookings", "list", "--site", site, "--db-url", db_url, "--date", "2026-12-02")
+    assert "11:00" in listed.stdout and "CANCELLED" in listed.stdout, listed.stdout
+    journeys = arkaden("journeys", "list", "--site", site, "--db-url", db_url, "--date", "2026-12-02")
+    assert "10:40 anerkennung -> 11:00 jobcenter" in journeys.stdout and "OVERLAP" in journeys.stdout, \
+        journeys.stdout
 
 
-@pytest.mark.slow  # waits out real timeouts or starts processes
-def test_bad_bookings_are_refused_with_the_line(tmp_path: Path) -> None:
+@pytest.mark.slow  # starts processes
+def test_bookings_add_cancel_and_join(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'b.db'}"
-    r = arkaden("bookings", "add", "--site", str(MINI), "--db-url", db, "--code", "KIA-1",
-                "--service", "nope", "--slot", "2026-11-23T09:30")
-    assert r.returncode == 2 and "unknown service 'nope'" in r.stderr
-    csv = tmp_path / "bad.csv"
-    csv.write_text("code,service,slot\nKIA-2001,jobcenter,2026-11-23T10:00\nKIA-2002,jobcenter,morgen\n")
-    r = arkaden("bookings", "import", "--site", str(MINI), "--db-url", db, str(csv))
-    assert r.returncode == 2 and "bad.csv:3" in r.stderr and "morgen" in r.stderr
+    r = arkaden("bookings", "add", "--site", str(MINI), "--db-url", db, "--service", "aufenthalt",
+                "--slot", "2026-11-23T09:30", "--language", "ar", "--party-size", "3", "--ref", "ABH-1")
+    assert r.returncode == 0, r.stderr
+    first = r.stdout.strip().rsplit(" ", 1)[1]
+    assert codes.check(first) == "ok"
+    r = arkaden("bookings", "add", "--site", str(MINI), "--db-url", db, "--service", "jobcenter",
+                "--slot", "2026-11-23T10:30", "--ref", "JC-1")
+    second = r.stdout.strip().rsplit(" ", 1)[1]
+    assert second != first
+    r = arkaden("journeys", "join", first, second, "--db-url", db)
+    assert r.returncode == 0 and "2 bookings" in r.stdout, r.stdout + r.stderr
+    store = Store(db)
+    journey = store.journey(codes.normalise(second))  # the joined code leads to the first journey
+    assert journey is not None and journey.code == codes.normalise(first) and len(journey.stops) == 2
+    store.close()
+    r = arkaden("bookings", "cancel", first, "--db-url", db)
+    assert r.returncode == 0 and "cancelled 2" in r.stdout
+    typo = first[:-1] + ("A" if first[-1] != "A" else "C")
+    r = arkaden("bookings", "cancel", typo, "--db-url", db)
+    assert r.returncode == 2 and "mistyped" in r.stderr
+
+
+@pytest.mark.slow  # starts processes
+def test_bad_bookings_are_refused_with_the_reason(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'b.db'}"
+    r = arkaden("bookings", "add", "--site", str(MINI), "--db-url", db, "--service", "nope",
+                "--slot", "2026-11-23T09:30")
+    assert r.returncode == 2 and "nope" in r.stderr
+    r = arkaden("bookings", "import", "--site", str(MINI), "--db-url", db, str(tmp_path / "missing.csv"))
+    assert r.returncode == 2 and "missing.csv" in r.stderr
 
 
 @pytest.mark.slow  # waits out real timeouts or starts processes

@@ -2,7 +2,8 @@
 
 Chains are what newcomers typically settle in one visit (permit, recognition, job centre; arrival advice,
 health insurance, German course...). Each journey gets slots that its agencies' hours and counters allow,
-one after another with a gap, and is stored like an agency's import would.
+one after another with a gap, and is stored like an agency's import would. Bookings take at most half of a
+service's counters at any time; the other half is for walk-ins.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def _fit(site: Site, chain: tuple[str, ...], day: date, earliest: datetime,
     stops = []
     after = earliest
     for service in chain:
-        free = journeys.free_slots(site, service, day, booked.get(service, []), after=after)
+        half = max(1, sum(1 for c in site.counters if service in c.services) // 2)  # the rest is for walk-ins
+        free = journeys.free_slots(site, service, day, booked.get(service, []), after=after, capacity=half)
         if not free:
             return None
         stops.append((service, free[0]))

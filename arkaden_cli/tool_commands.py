@@ -58,7 +58,8 @@ def _simulate_day(site: Site, args: argparse.Namespace) -> int:
                        ("journey_gap_min_p90", "wait between two stops, 90th pct. (min)"),
                        ("journey_wait_past_slot_min_p90", "wait past the next slot, 90th pct. (min)"),
                        ("booked_stops_missed_late", "booked stops missed: earlier stop ran late"),
-                       ("walk_in_wait_min_p50", "walk-ins' wait, median (min)")):
+                       ("walk_in_wait_min_p50", "walk-ins' wait, median (min)"),
+                       ("walk_in_wait_min_p90", "walk-ins' wait, 90th pct. (min)")):
         print(f"{label:44} {getattr(with_rule, key):>14} {getattr(without, key):>10}")
     return 0
 

@@ -129,12 +129,20 @@ def check_in(state: DayState, site: Site, arrival: Arrival, *, now: datetime, ac
 
 
 def deadline(site: Site, t: Ticket) -> datetime | None:
-    """When a journey client must be called here to make his next booked stop: its slot less this service's
-    typical time and the site's lead time. None when no booked stop follows today."""
-    upcoming = t.plan[0] if t.plan else None
-    if upcoming is None or upcoming.slot is None:
+    """When a journey client must be called at his current stop: at its booked slot (the appointment the
+    centre coordinated), and in time for his next booked stop (its slot less this service's typical time and
+    the site's lead time), whichever is earlier. None for a visit that is no journey of the day."""
+    if not site.policy.journey_first or (t.journey_stops < 2 and not t.plan):
         return None
-    return upcoming.slot - timedelta(minutes=site.service(t.service).minutes + site.policy.journey_lead_minutes)
+    due: list[datetime] = []
+    slot = t.stops[-1].slot
+    if slot is not None and t.journey_stops >= 2 and t.order_at <= slot:  # not when he came too late for it
+        due.append(slot)
+    upcoming = t.plan[0] if t.plan else None
+    if upcoming is not None and upcoming.slot is not None:
+        due.append(upcoming.slot - timedelta(minutes=site.service(t.service).minutes
+                                             + site.policy.journey_lead_minutes))
+    return min(due) if due else None
 
 
 def best_waiting(state: DayState, site: Site, services: list[str], now: datetime) -> Ticket | None:
@@ -144,7 +152,7 @@ def best_waiting(state: DayState, site: Site, services: list[str], now: datetime
     first; then everybody else in order of arrival (a booked client: slot less the early window).
     """
     best: Ticket | None = None
-    urgent: tuple[datetime, Ticket] | None = None
+    urgent: tuple[tuple[int, datetime, tuple[int, datetime, int]], Ticket] | None = None
     for service in services:
         for key, ticket_id in state.waiting_ids.get(service, ()):  # sorted: the first eligible is the best
             t = state.tickets[ticket_id]
@@ -155,9 +163,10 @@ def best_waiting(state: DayState, site: Site, services: list[str], now: datetime
         for ticket_id in state.journey_waiting.get(service, ()):
             t = state.tickets[ticket_id]
             due = deadline(site, t)
-            if due is not None and due <= now and t.eligible_at <= now and (
-                    urgent is None or (-t.priority, due) < (-urgent[1].priority, urgent[0])):
-                urgent = (due, t)
+            if due is not None and due <= now and t.eligible_at <= now:
+                key = (-t.priority, due, t.sort_key())
+                if urgent is None or key < urgent[0]:
+                    urgent = (key, t)
     if urgent is not None and (best is None or urgent[1].priority >= best.priority):
         return urgent[1]
     return best

@@ -85,13 +85,15 @@ def slot_step_minutes(site: Site, service: str) -> int:
 
 
 def free_slots(site: Site, service: str, day: date, booked: list[tuple[datetime, int]],
-               after: datetime | None = None) -> list[datetime]:
-    """Slot starts of a service on a day, within its agency's hours, that fewer bookings overlap than it has counters.
+               after: datetime | None = None, capacity: int | None = None) -> list[datetime]:
+    """Slot starts of a service on a day, within its agency's hours, that fewer bookings overlap than it has counters
+    (or than `capacity`, for an agency that keeps counters free for walk-ins).
 
     `booked` are (start, minutes) of the service's bookings that day; `after` leaves out earlier slots.
     """
     agency = site.agency_of_service(service)
-    capacity = sum(1 for c in site.counters if service in c.services)
+    if capacity is None:
+        capacity = sum(1 for c in site.counters if service in c.services)
     step = timedelta(minutes=slot_step_minutes(site, service))
     out = []
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]

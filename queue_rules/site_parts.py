@@ -207,6 +207,9 @@ class Policy(_Model):
                                  description="priority of a client coming back from a referral with return")
     journey_min_gap_minutes: int = Field(default=10, ge=0, le=240,
                                          description="a shorter gap between two stops of a journey is flagged")
+    journey_first: bool = Field(default=True, description=(
+        "a journey client is called at his booked slot, and in time for his next stop, before clients without "
+        "such a deadline (docs/bookings.md); off: strictly by priority and arrival"))
     journey_lead_minutes: int = Field(default=5, ge=0, le=120, description=(
         "a journey client is called first once his next booked stop starts within the service's typical "
         "time plus this"))

@@ -87,6 +87,11 @@ class Ticket:
     def service(self) -> str:
         return self.stops[-1].service
 
+    @property
+    def journey_stops(self) -> int:
+        """Booked stops of this visit today (behind it and ahead): two or more make it a journey of the day."""
+        return sum(1 for s in self.stops if s.slot is not None) + sum(1 for s in self.plan if s.slot is not None)
+
     def sort_key(self) -> tuple[int, datetime, int]:
         return (-self.priority, self.order_at, self.issue_order)
 
@@ -143,7 +148,7 @@ class DayState:
         t.status = status
         if status is TicketStatus.WAITING:
             self.waiting_ids.setdefault(t.service, SortedList()).add((t.sort_key(), t.id))
-            if t.plan:
+            if t.plan or t.journey_stops >= 2:
                 self.journey_waiting.setdefault(t.service, set()).add(t.id)
 
 

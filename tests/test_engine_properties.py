@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -11,13 +12,29 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 import queue_protocol as p
 from queue_rules import events as ev
 from queue_rules.engine import Rejected
-from queue_rules.state import ACTIVE, TicketStatus
+from queue_rules.site import Site
+from queue_rules.state import ACTIVE, Ticket, TicketStatus
 
 from .engine_helpers import Driver
 
 SERVICES = ["aufenthalt", "jobcenter", "leistung"]
 COUNTERS = ["abh-1", "abh-2", "jc-1", "jc-2"]
 ACTIONS = ["next", "recall", "start", "done", "no_show", "park", "pause", "resume"]
+
+
+def journey_deadline(site: Site, t: Ticket) -> datetime | None:
+    """Independent of the engine: at the booked slot of a stop (unless he came too late for it), and by the next
+    booked stop's slot less this service's typical time and the lead, for a visit with two booked stops today."""
+    booked = [s.slot for s in t.stops if s.slot is not None] + [s.slot for s in t.plan if s.slot is not None]
+    if len(booked) < 2 and not t.plan:
+        return None
+    candidates = []
+    if t.stops[-1].slot is not None and len(booked) >= 2 and t.order_at <= t.stops[-1].slot:
+        candidates.append(t.stops[-1].slot)
+    if t.plan and t.plan[0].slot is not None:
+        lead = site.service(t.service).minutes + site.policy.journey_lead_minutes
+        candidates.append(t.plan[0].slot - timedelta(minutes=lead))
+    return min(candidates) if candidates else None
 
 
 class QueueMachine(RuleBasedStateMachine):
@@ -29,9 +46,17 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(service=st.sampled_from(SERVICES), priority=st.sampled_from([0, 0, 0, 3]),
           booked_in=st.one_of(st.none(), st.integers(min_value=-30, max_value=90)))
     def check_in(self, service: str, priority: int, booked_in: int | None) -> None:
-        from datetime import timedelta
         slot = None if booked_in is None else self.d.now + timedelta(minutes=booked_in)
         self.d.check_in(service, priority=priority, slot=slot, booking_code=None if slot is None else "B")
+        self.checked_in += 1
+
+    @rule(first=st.sampled_from(SERVICES), then=st.sampled_from(SERVICES),
+          slot_in=st.integers(min_value=-30, max_value=60), gap=st.integers(min_value=0, max_value=90))
+    def check_in_journey(self, first: str, then: str, slot_in: int, gap: int) -> None:
+        """A journey of two booked stops today: called at its slot and in time for the next stop."""
+        slot = self.d.now + timedelta(minutes=slot_in)
+        nxt = ev.PlanStop(service=then, slot=slot + timedelta(minutes=gap), minutes=20)
+        self.d.check_in(first, slot=slot, booking_code="J", journey="J", plan=(nxt,))
         self.checked_in += 1
 
     @rule(seconds=st.sampled_from([0.2, 1.0, 30, 300, 1800]))
@@ -48,6 +73,13 @@ class QueueMachine(RuleBasedStateMachine):
             if t.status is TicketStatus.WAITING and t.service in services and t.eligible_at <= d.now
         ]
         expected = min(eligible, key=lambda t: (-t.priority, t.order_at, t.issue_order), default=None)
+        # the journey rule, as docs/bookings.md states it: a journey client whose deadline has come goes before
+        # everybody of his priority (or lower); the earliest deadline first
+        due = [(t, when) for t in eligible if (when := journey_deadline(d.site, t)) is not None and when <= d.now]
+        if due and expected is not None:
+            urgent, _ = min(due, key=lambda x: (-x[0].priority, x[1], x[0].order_at, x[0].issue_order))
+            if urgent.priority >= expected.priority:
+                expected = urgent
         before = d.state.counters.get(counter)
         current_before = before.ticket if before else None
         try:

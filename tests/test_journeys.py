@@ -13,6 +13,7 @@ import queue_protocol as p
 from host_support.site_file import load_site
 from queue_core.service import Incoming, QueueService
 from queue_core.store import Store
+from queue_rules import engine
 from queue_rules.site import Site, parse_site
 
 from .engine_helpers import MINI, book
@@ -140,16 +141,37 @@ def test_a_journey_stop_is_called_before_its_next_booked_stop_is_missed(store: S
         counter(svc, "jobcenter-1", "next")
         return svc.state.tickets[svc.state.counters["jobcenter-1"].ticket].number
 
-    # until 09:05 (09:30 less the Jobcenter's 20 minutes and the 5 minutes' lead) first come, first served
+    # until his slot (09:00) first come, first served
     clock.now = local(8, 50)
     assert call_next() == walk_ins[0].number
-    clock.now = local(9, 4)
+    clock.now = local(8, 59)
     assert call_next() == walk_ins[1].number
-    # then the journey client goes first, so he makes his 09:30 appointment; the walk-ins keep their order
-    clock.now = local(9, 5)
+    # at his slot the journey client goes first, so he makes his 09:30 appointment; the walk-ins keep their order
+    clock.now = local(9, 0)
     assert call_next() == journey["number"]
     clock.now = local(9, 20)
     assert call_next() == walk_ins[2].number
+
+
+def test_a_journey_client_is_called_in_time_for_his_next_stop(store: Store) -> None:
+    site = load_site(REAL)
+    clock = Clock(local(8, 0))
+    svc = QueueService(site, store, clock=clock, always_open=True)
+    # booked at 08:00 for the recognition advice (40 min), next stop 09:30: called by 08:45 at the latest
+    code = book(store, site, "anerkennung", local(8, 0), minutes=40, journey_ref="J-4")
+    book(store, site, "jobcenter", local(9, 30), minutes=20, journey_ref="J-4")
+    walk_in = next(c.id for c in site.concerns if c.service == "anerkennung" and c.walk_in)
+    for i in range(5):
+        send(svc, T.checkin(KIOSK), {"id": f"w{i}", "concern": walk_in})
+    clock.now = local(8, 20)  # he comes late: a walk-in's place (this agency's rule), but his next stop counts
+    journey = send(svc, T.checkin(KIOSK), {"id": "j", "booking_code": code})["ticket"]
+    t = next(x for x in svc.state.tickets.values() if x.number == journey["number"])
+    assert t.priority == 0 and t.order_at == local(8, 20)
+    assert engine.deadline(site, t) == local(8, 45)
+    clock.now = local(8, 44)
+    assert counter(svc, "anerkennung-1", "next").get("number") != journey["number"]
+    clock.now = local(8, 45)
+    assert counter(svc, "anerkennung-2", "next").get("number") == journey["number"]
 
 
 def _site_with_rules(late_action: str, late_priority: int = 0) -> Site:

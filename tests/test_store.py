@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -42,3 +43,43 @@ def test_default_database_is_sqlite_in_the_users_data_directory(monkeypatch) -> 
     assert default_db_url() == "sqlite:////srv/data/arkaden/arkaden.db"
     monkeypatch.setenv("ARKADEN_DB_URL", "postgresql+psycopg://arkaden@db/arkaden")
     assert default_db_url() == "postgresql+psycopg://arkaden@db/arkaden"
+
+
+def test_bookings_of_the_first_schema_move_into_journeys_with_new_codes(db_url: str) -> None:
+    import sqlalchemy as sa
+
+    from queue_core.migrations import upgrade
+    from queue_rules import codes
+
+    store = Store(db_url)
+    upgrade(store.engine, "0001")
+    slot = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
+    with store.engine.begin() as conn:
+        for service, minutes in (("aufenthalt", 0), ("jobcenter", 60)):
+            conn.execute(sa.text("INSERT INTO booking (code, service, slot_start, slot_minutes, language, party_size, "
+                                 "created_at) VALUES ('KIA-4711', :s, :t, 30, 'ar', 3, :t)"),
+                         {"s": service, "t": slot + timedelta(minutes=minutes)})
+    store.migrate()
+    found = store.journeys_on(date(2026, 12, 2), ZoneInfo("Europe/Berlin"))
+    store.close()
+    assert len(found) == 1 and codes.check(found[0].code) == "ok"  # one journey per old code, a code of ours
+    assert [s.service for s in found[0].stops] == ["aufenthalt", "jobcenter"]
+    assert found[0].party_size == 3 and found[0].language == "ar"
+    assert all(s.external_ref and s.external_ref.startswith("KIA-4711#") for s in found[0].stops)
+
+
+def test_a_handover_note_is_kept_apart_from_the_log_and_goes_with_its_visit(db_url: str) -> None:
+    store = Store(db_url)
+    store.migrate()
+    at = datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
+    moved = ev.TicketTransferred(at=at, actor="counter:a", ticket="t1", counter="a", to_service="b",
+                                 note="Zeugnisse liegen vor")
+    store.append([moved], tz_day=date(2026, 12, 2))
+    assert "Zeugnisse" not in store.event_rows()[0].data  # the log itself never holds the note
+    assert list(store.events()) == [moved] and store.notes_count() == 1
+    done = ev.TicketCompleted(at=at, actor="counter:b", ticket="t1", counter="b")
+    store.append([done], tz_day=date(2026, 12, 2), erase_notes_of=("t1",))
+    assert store.notes_count() == 0 and list(store.events())[0].note == ""  # type: ignore[union-attr]  # a TicketTransferred
+    store.append([moved], tz_day=date(2026, 12, 2))
+    assert store.erase_notes_before(date(2026, 12, 3)) == 1 and store.notes_count() == 0
+    store.close()

@@ -3,6 +3,8 @@
 Every row is measured before it is placed: a row that does not fit goes to the next page (with a short header,
 the column labels and, inside a day, that day's heading again), so nothing runs off a page or overlaps. For a
 right-to-left language the whole page is mirrored: its column, the time and the QR code sit on the right.
+A list item's bullet is set apart from its text, in a gutter at its column's starting edge (the right one in a
+right-to-left column), and the item's lines hang beside it.
 """
 
 from __future__ import annotations
@@ -39,12 +41,14 @@ BODY = Style(10)
 DIRECTIONS = Style(9, gray=70)
 HEADING = Style(11, bold=True)
 FOOT = Style(8, gray=100)
+BULLET = "\u2022"      # the marker of the list of documents to bring
 
 
 @dataclass
 class Cell:
     paras: list[tuple[str, Style]] = field(default_factory=list)
     gap: float = 0.6     # between paragraphs
+    marker: str = ""     # a list item: this marker hangs in a gutter at the column's starting edge
 
 
 @dataclass
@@ -92,8 +96,17 @@ class _Composer:
 
     # -- measuring and placing rows ---------------------------------------------------------------------
 
+    def _text_box(self, cell: Cell, col: int) -> tuple[float, float]:
+        """Where a cell's paragraphs go: the column, less a list item's gutter at its starting edge (the left
+        edge of a left-to-right column, the right edge of a right-to-left one)."""
+        x, w = self.columns[col]
+        if not cell.marker or not cell.paras:
+            return x, w
+        gutter = self.pdf.marker_width(cell.marker, cell.paras[0][1])
+        return (x, w - gutter) if self.rtl[col] else (x + gutter, w - gutter)
+
     def _cell_height(self, cell: Cell, col: int) -> float:
-        _, w = self.columns[col]
+        _, w = self._text_box(cell, col)
         heights = [self.pdf.measure(w, t, s, self.rtl[col]) for t, s in cell.paras if t]
         return sum(heights) + cell.gap * max(0, len(heights) - 1)
 
@@ -106,9 +119,13 @@ class _Composer:
             self.pdf.band(MARGIN, self.y, PAGE_W - 2 * MARGIN, h)
         if row.rule and not self._fresh:   # a fresh page has its line under the column labels already
             self.pdf.rule(MARGIN, self.y, PAGE_W - 2 * MARGIN, gray=200)
-        for col, cell in enumerate(row.cells):
-            x, w = self.columns[col]
+        for col, cell in enumerate(row.cells):   # every cell of a row starts at the row's top
+            x, w = self._text_box(cell, col)
             y = self.y + row.pad
+            if cell.marker and cell.paras and cell.paras[0][0]:
+                col_x, col_w = self.columns[col]
+                gutter_x = x + w if self.rtl[col] else col_x
+                self.pdf.marker(gutter_x, y, col_w - w, cell.marker, *cell.paras[0], self.rtl[col])
             for text, style in cell.paras:
                 if text:
                     y += self.pdf.paragraph(x, y, w, text, style, self.rtl[col]) + cell.gap
@@ -197,7 +214,10 @@ class _Composer:
         if letter.documents:
             heading = _row([], [[(h, HEADING)] for h in letter.bring_heading], rule=True, keep_with_next=True,
                            pad=1.8)
-            items = [_row([], [[("• " + name, BODY)] for name in doc], pad=0.4) for doc in letter.documents]
+            # one row per document, so its name in each language starts at the same height however the
+            # German one wraps; the bullet hangs at each column's starting edge (on the right in Arabic script)
+            items = [Row([Cell(), *(Cell([(name, BODY)], marker=BULLET) for name in doc)], pad=0.4)
+                     for doc in letter.documents]
             self.place([heading, *items], heading)
         self.footers()
 

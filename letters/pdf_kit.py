@@ -98,6 +98,26 @@ class LetterPDF(FPDF):
                         new_x=XPos.LEFT, new_y=YPos.NEXT)
         return self.get_y() - y
 
+    def marker_width(self, marker: str, style: Style) -> float:
+        """The hanging indent of a list item: its marker ("•") and a space, in the Latin face."""
+        self.set_font("latin", "B" if style.bold else "", style.size)
+        self.set_text_shaping(False)
+        return self.get_string_width(marker + " ")
+
+    def marker(self, x: float, y: float, width: float, marker: str, item: str, style: Style, rtl: bool) -> None:
+        """A list marker in the ``width`` wide gutter at (x, y), on the first line of the paragraph ``item``.
+
+        Set on its own, not as part of the item's text, so the Unicode bidi algorithm has no say in its side:
+        flush left in the gutter of a left-to-right list, flush right in that of a right-to-left one, whatever
+        the item's script (an English name in an Arabic column keeps the bullet on the right). It takes the
+        item's size and line height, so it sits on the baseline of the item's first line.
+        """
+        line = self._use(item, style, rtl)      # the item's size and line height
+        self.set_font("latin", "B" if style.bold else "", self.font_size_pt)
+        self.set_text_shaping(False)
+        self.set_xy(x, y)
+        self.cell(width, line, marker, align=Align.R if rtl else Align.L)
+
     def code_width(self, text: str, size: float) -> float:
         self.set_font("code", "B", size)
         self.set_text_shaping(False)

@@ -25,7 +25,7 @@ from PIL import Image
 from arkaden_cli.letter_commands import add_letter_parser
 from host_support.site_file import load_site
 from letters.content import LetterError, build_letter
-from letters.layout import BOTTOM, MARGIN, PAGE_H, PAGE_W, TOP, _Composer, render
+from letters.layout import BOTTOM, FOOTER_H, MARGIN, PAGE_H, PAGE_W, TOP, _Composer, render
 from letters.letter import render_letter
 from letters.texts import LETTER_LANGUAGES, language_name, letter_texts, load_translations, locale_dir, long_date
 from queue_core.store import BookingInput, Store
@@ -273,6 +273,60 @@ def test_letter_long_texts_wrap_and_spill_to_a_second_page(longest: bool, n_page
     assert text.count(codes.display(journey.code)) >= 3  # large on page 1, at the top of page 2, in the footers
     assert "Zu Raum 1.15 führen Stufen" not in text  # the journey does not go to the room with steps
     assert "Alle Räume erreichen Sie ohne Stufen." in text and "Angemeldet für 3 Personen." in text
+
+
+def _bullet_lists(pdf: bytes, letter: Any, tmp_path: Path) -> list[list[list[tuple[Any, list[Any]]]]]:
+    """Per page and column of the letter's languages: each bullet of the list with the words of its item (the
+    words in the column from the bullet's line down to the next bullet, or to the footer), boxes in points."""
+    columns = [(x * MM, (x + w) * MM) for x, w in _Composer(letter).columns[1:]]
+    footer = (PAGE_H - BOTTOM - FOOTER_H) * MM
+    pages = []
+    for words in _words(pdf, tmp_path):
+        per_column = []
+        for left, right in columns:
+            inside = [w for w in words if left - 1 <= w[0] and w[2] <= right + 1]
+            bullets = sorted((w for w in inside if w[4] == "•"), key=lambda w: w[1])
+            items = []
+            for i, bullet in enumerate(bullets):
+                top = bullet[1] - 2
+                bottom = bullets[i + 1][1] - 2 if i + 1 < len(bullets) else footer
+                items.append((bullet, [w for w in inside if w[4] != "•" and top <= (w[1] + w[3]) / 2 < bottom]))
+            per_column.append(items)
+        pages.append(per_column)
+    return pages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["ar-wrapping", "fa-english-names", "ps-site-file"])
+def test_letter_bullets_hang_at_the_starting_edge_of_each_column(case: str, tmp_path: Path) -> None:
+    """The "Bitte mitbringen:" list: in a right-to-left column the bullet stands right of its words, before the
+    first one (also when the item wraps, or falls back to an English name); in the German column left of them.
+    The items of a row start at the same height, however much the German one wraps."""
+    if case == "ar-wrapping":       # long names that wrap in both columns
+        site, journey = _long_journey(False)
+    elif case == "fa-english-names":  # these tests' documents have no Farsi names: English in the Farsi column
+        site, journey = real_site(), three_stops("fa")
+    else:                           # the site file's own documents; "Ausländische Zeugnisse …" wraps in German
+        site, journey = load_site(REAL_SITE), three_stops("ps", party_size=2, interpreter=True, step_free=True)
+    letter = build_letter(site, journey, journey.language, issued=ISSUED)
+    assert letter.rtl == (True, False)
+    pdf = render_letter(site, journey, journey.language, issued=ISSUED)
+    pages = _bullet_lists(pdf, letter, tmp_path)
+    assert sum(len(rtl_items) for rtl_items, _ in pages) == len(letter.documents)
+    wrapped = 0
+    for n, (rtl_items, de_items) in enumerate(pages, 1):
+        assert len(rtl_items) == len(de_items), n
+        for (bullet, words), (de_bullet, de_words) in zip(rtl_items, de_items, strict=True):
+            assert words and de_words, (n, bullet, de_bullet)
+            # right to left: the bullet at the right of every word of its item, the item's lines hang beside it
+            assert all(w[2] <= bullet[0] + 0.5 for w in words), (n, bullet, words)
+            assert max(w[2] for w in words) >= bullet[0] - 4, (n, bullet, words)   # right beside the bullet
+            # German: the bullet at the left
+            assert all(w[0] >= de_bullet[2] - 0.5 for w in de_words), (n, de_bullet, de_words)
+            # one row: both items start at the same height
+            assert abs((bullet[1] + bullet[3]) / 2 - (de_bullet[1] + de_bullet[3]) / 2) <= 2.5, (bullet, de_bullet)
+            wrapped += len({round(w[1]) for w in de_words}) > 1
+    assert wrapped, "a German item wraps"
 
 
 def test_letter_content_notes_only_when_set() -> None:

@@ -262,17 +262,17 @@ def test_a_journey_from_the_ics_import_to_the_last_desk(
                              for r in lists[-1]["tickets"]), "the missed stop and the next one waiting")
 
         # referral with return: to the Gesundheitskiosk and back to the first desk, ahead of the others
-        walk_in = next(c.id for c in site.concerns if c.service == "case-management")
+        walk_in = next(c.id for c in site.concerns if c.service == "ankommen")
         for _ in range(2):
             desk.request(topics.checkin("kiosk-1og"), p.CheckIn(id=desk.new_id(), concern=walk_in), p.CheckInReply)
-        first = act("cm-1", "next").number
-        act("cm-1", "refer", to_service="gesundheit", note="Krankenversicherung klären, dann zurück")
+        first = act("ankommen-1", "next").number
+        act("ankommen-1", "refer", to_service="gesundheit", note="Krankenversicherung klären, dann zurück")
         assert act("gesundheit-1", "next").number == first
         act("gesundheit-1", "done")
-        assert act("cm-2", "next").number == first
+        assert act("ankommen-2", "next").number == first
 
         # refer with appointment for the next day: no new slip; the same slip checks in tomorrow
-        act("cm-2", "book", to_service="anerkennung", slot=datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
+        act("ankommen-2", "book", to_service="anerkennung", slot=datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
         token = next(t.token for t in runner.service.state.tickets.values() if t.number == first)
         clock.jump(timedelta(days=1, hours=2, minutes=50))  # Thursday 12:50
         looked = desk.request(topics.lookup("kiosk-1og"), p.LookupBooking(id=desk.new_id(), ticket_token=token),

@@ -221,6 +221,13 @@ class ReceptionModel:
             rejected = pr.detail.get("outbox_rejected", "0")
             if rejected not in ("", "0"):
                 out.append(Alert(f"{device}: {rejected} Offline-Ticket(s) vom Kern abgelehnt", True))
+        for t in self.tickets.tickets if self.tickets else []:
+            if t.see_reception and t.status == "parked":
+                out.append(Alert(f"{t.number}: zu spät zum Termin, an den Empfang geschickt (zurück in die Warteschlange "
+                                 "mit „Zurückholen“)", True))
+            elif t.missed:
+                out.append(Alert(f"{t.number}: {t.missed} Termin(e) der Reise verpasst, weiter bei "
+                                 f"{self._service_name(t.service)}", False))
         for e in self.errors:
             if _minutes(e.at, now) <= ERROR_ALERT_MINUTES:
                 out.append(Alert(f"abgelehnt: {e.message}", False))
@@ -231,14 +238,21 @@ class ReceptionModel:
         for t in self.tickets.tickets if self.tickets else []:
             arrived = t.arrived_at if t.arrived_at.tzinfo else t.arrived_at.replace(tzinfo=UTC)
             lang = LANGUAGES[t.language].german if t.language in LANGUAGES else t.language
-            needs = [x for x, on in (("Dolmetsch", t.interpreter), ("stufenlos", t.step_free),
-                                     (f"{t.party_size} Pers.", t.party_size > 1), ("Termin", t.booked)) if on]
+            needs = [x for x, on in (("zum Empfang (verspätet)", t.see_reception),
+                                     (f"{t.missed} Termin(e) verpasst", t.missed > 0),
+                                     ("Dolmetsch", t.interpreter), ("stufenlos", t.step_free),
+                                     (f"{t.party_size} Pers.", t.party_size > 1), ("Termin", t.booked),
+                                     (f"noch {t.journey_stops} Station(en)", t.journey_stops > 0)) if on]
             rows.append({"ticket": t.id, "number": t.number, "service": self.site.service(t.service).name["de"]
                          if t.service in {s.id for s in self.site.services} else t.service,
                          "status": STATUS_DE.get(t.status, t.status), "priority": str(t.priority) if t.priority else "",
                          "waited": f"{_minutes(arrived, now)} min", "language": lang, "needs": ", ".join(needs),
                          "note": t.note, "selected": t.id == self.selected})
         return rows
+
+    def _service_name(self, service: str) -> str:
+        known = {x.id: x for x in self.site.services}
+        return known[service].name["de"] if service in known else service
 
     def selected_ticket(self) -> p.TicketRow | None:
         if self.tickets is None or self.selected is None:

@@ -131,3 +131,18 @@ def test_reception_alerts_when_the_printer_does_not_answer_or_offline_tickets_we
     alerts = [a.text for a in m.alerts(NOW)]
     assert any(a.startswith("printer-1: Papier unbekannt, antwortet nicht") for a in alerts)
     assert "kiosk-1: 2 Offline-Ticket(s) vom Kern abgelehnt" in alerts
+
+
+def test_reception_sees_late_clients_and_missed_journey_stops() -> None:
+    m = fed()
+    m.apply("tickets", {"v": 1, "at": NOW.isoformat(), "tickets": [
+        row("A-003", "aufenthalt", 2, status="parked", booked=True, see_reception=True),
+        row("J-003", "jobcenter", 4, booked=True, missed=1, journey_stops=1)]})
+    rows = {r["number"]: r for r in m.ticket_rows(NOW)}
+    assert rows["A-003"]["needs"].startswith("zum Empfang (verspätet)")
+    assert "1 Termin(e) verpasst" in rows["J-003"]["needs"] and "noch 1 Station(en)" in rows["J-003"]["needs"]
+    alerts = [a.text for a in m.alerts(NOW)]
+    assert any(a.startswith("A-003: zu spät zum Termin") for a in alerts)
+    assert "J-003: 1 Termin(e) der Reise verpasst, weiter bei Jobcenter" in alerts
+    m.select("t-A-003")
+    assert m.allowed("return")  # reception puts the late client back in the queue

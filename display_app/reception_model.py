@@ -223,8 +223,8 @@ class ReceptionModel:
                 out.append(Alert(f"{device}: {rejected} Offline-Ticket(s) vom Kern abgelehnt", True))
         for t in self.tickets.tickets if self.tickets else []:
             if t.see_reception and t.status == "parked":
-                out.append(Alert(f"{t.number}: zu spät zum Termin, an den Empfang geschickt (zurück in die Warteschlange "
-                                 "mit „Zurückholen“)", True))
+                out.append(Alert(f"{t.number}: zu spät zum Termin, an den Empfang geschickt "
+                                 "(zurück in die Warteschlange mit „Zurückholen“)", True))
             elif t.missed:
                 out.append(Alert(f"{t.number}: {t.missed} Termin(e) der Reise verpasst, weiter bei "
                                  f"{self._service_name(t.service)}", False))

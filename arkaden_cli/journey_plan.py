@@ -40,7 +40,7 @@ def day_journeys(site: Site, day: date, count: int, rng: random.Random, *, start
     chains = [(w, c) for w, c in chains if c]
     languages = [lang for lang, _ in LANGUAGES if lang in site.site.languages] or ["de"]
     weights = [w for lang, w in LANGUAGES if lang in site.site.languages] or [1]
-    booked: dict[str, list[tuple[datetime, int]]] = {}
+    booked: list[tuple[str, datetime, int]] = []
     out: list[BookingInput] = []
     for n in range(count):
         chain = rng.choices([c for _, c in chains], [w for w, _ in chains])[0]
@@ -54,7 +54,7 @@ def day_journeys(site: Site, day: date, count: int, rng: random.Random, *, start
             continue
         for i, (service, slot) in enumerate(stops):
             minutes = journeys.slot_step_minutes(site, service)
-            booked.setdefault(service, []).append((slot, minutes))
+            booked.append((service, slot, minutes))
             out.append(BookingInput(agency=site.service(service).agency, service=service, slot=slot,
                                     minutes=minutes, language=language, party_size=party, interpreter=interpreter,
                                     step_free=step_free, ref=f"{ref_prefix}-{n}-{i}",
@@ -63,13 +63,13 @@ def day_journeys(site: Site, day: date, count: int, rng: random.Random, *, start
 
 
 def _fit(site: Site, chain: tuple[str, ...], day: date, earliest: datetime,
-         booked: dict[str, list[tuple[datetime, int]]], rng: random.Random) -> list[tuple[str, datetime]] | None:
+         booked: list[tuple[str, datetime, int]], rng: random.Random) -> list[tuple[str, datetime]] | None:
     """The first free slot of each service in turn, each after the one before ends plus a gap; None if none fits."""
     stops = []
     after = earliest
     for service in chain:
         half = max(1, sum(1 for c in site.counters if service in c.services) // 2)  # the rest is for walk-ins
-        free = journeys.free_slots(site, service, day, booked.get(service, []), after=after, capacity=half)
+        free = journeys.free_slots(site, service, day, booked, after=after, capacity=half)
         if not free:
             return None
         stops.append((service, free[0]))

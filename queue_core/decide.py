@@ -86,6 +86,9 @@ class Decider:
         else:
             code = cmd.booking_code or ""
             journey, stops = self._guarded(kiosk, now, lambda: self._open_stops(state, code, now))
+            visit = _open_visit(state, self.store.aliases(journey.code))
+            if visit is not None:  # joined after this visit checked in: its new stops join the visit, same number
+                return self._add_stops(state, visit, journey, stops, cmd, now)
             first, rest = stops[0], stops[1:]
             booking_code, slot, service_id = journey.code, first.slot, first.service
         agency = self.site.agency_of_service(service_id)
@@ -110,6 +113,32 @@ class Decider:
         issued = engine.check_in(state, self.site, arrival, now=now, actor=f"kiosk:{kiosk}")
         return Decision([issued], lambda: p.CheckInReply(  # the ticket exists once the event is applied
             id=cmd.id, ok=True, ticket=views.issued_ticket(state, self.site, state.tickets[issued.ticket], later)))
+
+    def _add_stops(self, state: DayState, visit: Ticket, journey: Journey, stops: tuple[BookedStop, ...],
+                   cmd: p.CheckIn, now: datetime) -> Decision:
+        more = [ev.PlanStop(service=s.service, slot=s.slot, minutes=s.minutes, booking=s.booking_id) for s in stops]
+        revised = ev.PlanRevised(at=now, actor=f"kiosk:{cmd.id[:20]}", ticket=visit.id,
+                                 plan=_merged_plan(visit.plan, more))
+        later = self._later_days(journey, now)
+        return Decision([revised], lambda: p.CheckInReply(
+            id=cmd.id, ok=True, ticket=views.issued_ticket(state, self.site, visit, later)))
+
+    def _revision(self, t: Ticket, now: datetime, actor: str) -> ev.PlanRevised | None:
+        """The visit's stops ahead as their bookings stand now (an agency may have moved or cancelled one since
+        the check-in); None when nothing changed."""
+        rows = self.store.bookings_by_id([s.booking for s in t.plan if s.booking is not None])
+        if not rows:
+            return None
+        plan = []
+        for s in t.plan:
+            row = rows.get(s.booking) if s.booking is not None else None
+            if row is None:
+                plan.append(s)
+            elif not row.cancelled:
+                plan.append(ev.PlanStop(service=row.stop.service, slot=row.stop.slot, minutes=row.stop.minutes,
+                                        booking=s.booking, priority=s.priority))
+        plan = _merged_plan(plan, [])
+        return None if plan == t.plan else ev.PlanRevised(at=now, actor=actor, ticket=t.id, plan=plan)
 
     def _guarded(self, kiosk: str, now: datetime, find: Callable[[], T]) -> T:
         """A booking-code look-up, refused while the kiosk has had too many unknown codes lately."""
@@ -140,7 +169,7 @@ class Decider:
         today = journey.on_day(local_day(now, self.site.tz), self.site)
         if not today:
             raise Rejected("no_booking", "no appointment today for this booking code")
-        used = _covered(state, journey.code)
+        used = _covered(state, self.store.aliases(journey.code))
         open_ = tuple(s for s in today if not _is_covered(s, used))
         if not open_:
             raise Rejected("checked_in", "this code's appointments today are checked in already")
@@ -155,7 +184,9 @@ class Decider:
             ticket = next((t for t in state.tickets.values() if t.token == cmd.ticket_token), None)
             if ticket is not None:
                 later = self._later_days(j, now) if ticket.journey and (j := self.store.journey(ticket.journey)) else ()
-                info = views.ticket_info(state, self.site, ticket, later)
+                revised = self._revision(ticket, now, "lookup")
+                shown = replace(ticket, plan=revised.plan) if revised else ticket  # as the bookings stand now
+                info = views.ticket_info(state, self.site, shown, later)
                 return Answer(p.LookupReply(id=cmd.id, ok=True, ticket=info))
             booked = self.store.journey_by_token(cmd.ticket_token)  # a slip of an earlier day, booked on at a desk
             if booked is None or not booked.stops:
@@ -169,7 +200,7 @@ class Decider:
     def _appointments(self, state: DayState, journey: Journey, now: datetime) -> list[p.Appointment]:
         """Today's appointments of a journey (checked in or not), then those of later days."""
         today = local_day(now, self.site.tz)
-        used = _covered(state, journey.code)
+        used = _covered(state, self.store.aliases(journey.code))
         found = [
             p.Appointment(service=s.service, slot=s.slot, minutes=s.minutes, party_size=journey.party_size,
                           language=journey.language, checked_in=_is_covered(s, used),
@@ -183,13 +214,32 @@ class Decider:
     # --- counters and reception ------------------------------------------------------------------
 
     def _counter(self, state: DayState, counter: str, cmd: p.CounterCommand, now: datetime) -> Decision:
+        actor = f"counter:{counter}"
+        cs = state.counters.get(counter)
+        current = state.tickets.get(cs.ticket) if cs and cs.ticket else None
+        revised = self._revision(current, now, actor) if current is not None and current.plan else None
+        if revised is None:
+            return self._counter_action(state, counter, cmd, now, [])
+        old = ev.PlanRevised(at=now, actor=actor, ticket=revised.ticket, plan=list(current.plan) if current else [])
+        evolve(state, revised)  # decide on the stops as they stand now; put back if the command is refused
+        try:
+            return self._counter_action(state, counter, cmd, now, [revised])
+        except Rejected:
+            evolve(state, old)
+            raise
+
+    def _counter_action(self, state: DayState, counter: str, cmd: p.CounterCommand, now: datetime,
+                        first: list[ev.Event]) -> Decision:
         desk_booking: engine.DeskBooking | None = None
         stored: tuple[BookingInput, ...] = ()
         if cmd.action == "book":
             desk_booking, booking = self._desk_booking(state, counter, cmd, now)
             stored = (booking,)
-        events = engine.counter_action(state, self.site, counter, cmd.action, now=now, actor=f"counter:{counter}",
-                                       to_service=cmd.to_service, note=_clean_note(cmd.note), booking=desk_booking)
+        if cmd.action in ("transfer", "refer") and cmd.to_service is not None and not self.always_open:
+            self._open_today(cmd.to_service, now)
+        events = first + engine.counter_action(
+            state, self.site, counter, cmd.action, now=now, actor=f"counter:{counter}", to_service=cmd.to_service,
+            note=_clean_note(cmd.note), booking=desk_booking)
 
         def result() -> p.CommandResult:
             cs = state.counters.get(counter)
@@ -197,6 +247,15 @@ class Decider:
             return p.CommandResult(id=cmd.id, ok=True, number=number)
 
         return Decision(events, result, stored)
+
+    def _open_today(self, service_id: str, now: datetime) -> None:
+        """A handover goes only to an agency that is open for the rest of today (else the client waits in vain)."""
+        try:
+            agency = self.site.agency_of_service(service_id)
+        except KeyError:
+            return  # the engine names the unknown service
+        if not agency.open_later_today(now.astimezone(self.site.tz)):
+            raise Rejected("closed", f"{agency.name} is not open any more today; refer with an appointment (book)")
 
     def _desk_booking(self, state: DayState, counter: str, cmd: p.CounterCommand,
                       now: datetime) -> tuple[engine.DeskBooking, BookingInput]:
@@ -215,14 +274,22 @@ class Decider:
         today = local_day(now, self.site.tz)
         if cmd.slot < now or day > today + timedelta(days=1):
             raise Rejected("slot_taken", "a desk can book a slot later today or tomorrow only")
+        if day != today and _clean_note(cmd.note):
+            raise Rejected("note_not_kept", "a note is not kept overnight (the visit closes today); write it into "
+                                            "the agency's own file")
         start = cmd.slot.astimezone(self.site.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        booked = [(r.stop.slot, r.stop.minutes) for r in self.store.bookings_between(
-            start, start + timedelta(days=1), service=service.id) if not r.cancelled]
+        booked = [(r.stop.service, r.stop.slot, r.stop.minutes) for r in self.store.bookings_between(
+            start, start + timedelta(days=1)) if not r.cancelled]
         if cmd.slot not in journeys.free_slots(self.site, service.id, day, booked):
             raise Rejected("slot_taken", f"{cmd.slot.astimezone(self.site.tz):%d.%m. %H:%M} is not a free slot of "
                                          f"{service.id}")
-        code = t.journey or self._unused_code()
         minutes = journeys.slot_step_minutes(self.site, service.id)
+        end = cmd.slot + timedelta(minutes=minutes)
+        for s in t.plan:
+            if s.slot is not None and s.slot < end and cmd.slot < s.slot + timedelta(minutes=s.minutes):
+                raise Rejected("slot_taken", f"the client has an appointment at {s.service} at "
+                                             f"{s.slot.astimezone(self.site.tz):%H:%M} then")
+        code = t.journey or self._unused_code()
         booking = BookingInput(agency=service.agency, service=service.id, slot=cmd.slot, minutes=minutes,
                                language=t.language, party_size=t.party_size, interpreter=t.interpreter,
                                step_free=t.step_free, journey=code, token=t.token)
@@ -242,25 +309,44 @@ class Decider:
         return Decision(events, lambda: p.CommandResult(id=cmd.id, ok=True, number=ticket.number))
 
 
-def _covered(state: DayState, code: str) -> tuple[set[int], set[tuple[str, datetime]]]:
-    """The bookings (ids, and service and slot of stops booked at a desk) that today's visits of a journey cover."""
+def _covered(state: DayState, aliases: set[str]) -> tuple[set[int], set[tuple[str, datetime]]]:
+    """What today's visits cover: booking ids (of any visit: ids are unique, also across joined journeys), and the
+    service and slot of stops a desk booked for visits of this journey (under any of its codes)."""
     ids: set[int] = set()
     slots: set[tuple[str, datetime]] = set()
     for t in state.tickets.values():
-        if t.journey == code:
-            ids.update(t.bookings)
+        ids.update(t.bookings)
+        ids.update(s.booking for s in t.plan if s.booking is not None)
+        if t.journey in aliases:
             slots.update((s.service, s.slot) for s in t.stops if s.slot is not None)
             slots.update((s.service, s.slot) for s in t.plan if s.slot is not None)
     return ids, slots
+
+
+def _open_visit(state: DayState, aliases: set[str]) -> Ticket | None:
+    """Today's visit of this journey that is still going on (not done, not cancelled), if any."""
+    return next((t for t in state.tickets.values() if t.journey in aliases and t.status not in FINAL), None)
+
+
+def _merged_plan(plan: list[ev.PlanStop], more: list[ev.PlanStop]) -> list[ev.PlanStop]:
+    """A plan with stops added: returns from referrals first, as they were, then booked stops by their slot."""
+    returns = [s for s in plan if s.slot is None]
+    booked = sorted((s for s in [*plan, *more] if s.slot is not None), key=lambda s: s.slot or datetime.min)
+    return returns + booked
 
 
 def _is_covered(stop: BookedStop, used: tuple[set[int], set[tuple[str, datetime]]]) -> bool:
     return stop.booking_id in used[0] or (stop.service, stop.slot) in used[1]
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _clean_note(note: str) -> str:
-    """A handover note without control characters (a newline stays) and without surrounding space."""
-    return "".join(ch for ch in note if ch == "\n" or ch.isprintable()).strip()
+    """A handover note without control characters (a newline stays) and bidi overrides, trimmed; the joiners
+    Farsi and emoji need (U+200C, U+200D) stay."""
+    return "".join(ch for ch in note if ch == "\n" or (ch in "\u200c\u200d") or
+                   (ch.isprintable() and ch not in _BIDI_CONTROLS)).strip()
 
 
 def _find_ticket(state: DayState, ref: str) -> Ticket:

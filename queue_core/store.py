@@ -20,7 +20,7 @@ from queue_rules import codes
 from queue_rules import events as ev
 from queue_rules.journeys import BookedStop, Journey
 
-from .tables import BookingRecord, CommandReply, EventRecord, JourneyRecord, TicketNote
+from .tables import BookingRecord, CommandReply, EventRecord, JourneyRecord, JourneySlip, TicketNote
 
 log = logging.getLogger("arkaden.store")
 
@@ -40,7 +40,7 @@ class BookingInput:
     ref: str | None = None          # the agency's own booking id: re-importing it updates, not adds
     journey_ref: str | None = None  # the file's journey reference: the same one shares a code
     journey: str | None = None      # our code, when the caller knows the journey already
-    token: str | None = None        # the slip token of the visit that booked at a desk
+    token: str | None = None        # the slip of the visit a desk booked on: finds the journey another day
     cancelled: bool = False
 
 
@@ -182,38 +182,73 @@ class Store:
 
     # --- bookings and journeys ------------------------------------------------------------------
 
+    IMPORT_CHUNK = 500  # rows per transaction: the core's own writes get the database in between
+
     def import_bookings(self, items: list[BookingInput]) -> ImportSummary:
-        """Store bookings in one transaction: new ones are added, known ones (agency + ref) updated if changed.
+        """Store bookings: new ones are added, known ones (agency + ref) updated if changed.
 
         Re-importing the same file changes nothing; a moved slot updates the booking; `cancelled` cancels it.
+        A big file is written in chunks of IMPORT_CHUNK rows, each its own short transaction, so check-ins
+        are not held up (SQLite has one writer); importing again after a crash completes it.
         """
         counts = {"added": 0, "updated": 0, "cancelled": 0, "unchanged": 0}
         seen: dict[str, None] = {}
         now = datetime.now(UTC)
-        with Session(self.engine) as s:
-            for item in items:
-                outcome, code = self._upsert(s, item, now)
-                counts[outcome] += 1
-                seen[code] = None
-            s.commit()
+        for start in range(0, len(items), self.IMPORT_CHUNK):
+            chunk = items[start:start + self.IMPORT_CHUNK]
+            with Session(self.engine) as s:
+                known = self._known_rows(s, chunk)
+                refs = self._known_journey_refs(s, chunk)
+                for item in chunk:
+                    outcome, code = self._upsert(s, item, now, known=known, refs=refs)
+                    counts[outcome] += 1
+                    seen[code] = None
+                s.commit()
         return ImportSummary(**counts, journeys=tuple(seen))
 
-    def _upsert(self, s: Session, b: BookingInput, now: datetime) -> tuple[str, str]:
-        row = None
-        if b.ref is not None:
-            row = s.exec(select(BookingRecord).where(BookingRecord.agency == b.agency,
-                                                     BookingRecord.external_ref == b.ref)).first()
-        if b.journey is not None and s.get(JourneyRecord, b.journey) is None:  # a desk's first booking for a visit
-            s.add(JourneyRecord(code=b.journey, token=b.token, created_at=now))
-            s.flush()
-        code = b.journey or self._journey_for(s, b.journey_ref, row.journey if row else None, b.token, now)
+    @staticmethod
+    def _known_rows(s: Session, items: list[BookingInput]) -> dict[tuple[str, str], BookingRecord]:
+        """The stored bookings these rows name (agency + ref), fetched at once rather than row by row."""
+        refs = {b.ref for b in items if b.ref is not None}
+        if not refs:
+            return {}
+        rows = s.exec(select(BookingRecord).where(col(BookingRecord.external_ref).in_(refs))).all()
+        return {(r.agency, r.external_ref): r for r in rows if r.external_ref is not None}
+
+    @staticmethod
+    def _known_journey_refs(s: Session, items: list[BookingInput]) -> dict[str, str]:
+        refs = {b.journey_ref for b in items if b.journey_ref is not None}
+        if not refs:
+            return {}
+        rows = s.exec(select(JourneyRecord).where(col(JourneyRecord.external_ref).in_(refs))).all()
+        return {r.external_ref: _resolve(s, r.code) for r in rows if r.external_ref is not None}
+
+    def _upsert(self, s: Session, b: BookingInput, now: datetime, *,
+                known: dict[tuple[str, str], BookingRecord] | None = None,
+                refs: dict[str, str] | None = None) -> tuple[str, str]:
+        if known is not None:
+            row = known.get((b.agency, b.ref)) if b.ref is not None else None
+        else:
+            row = None if b.ref is None else s.exec(select(BookingRecord).where(
+                BookingRecord.agency == b.agency, BookingRecord.external_ref == b.ref)).first()
+        if b.journey is not None:  # a desk's booking: the visit's journey (made now for a walk-in), joins followed
+            if s.get(JourneyRecord, b.journey) is None:
+                s.add(JourneyRecord(code=b.journey, created_at=now))
+                s.flush()
+            code = _resolve(s, b.journey)
+        else:
+            code = self._journey_for(s, b.journey_ref, row.journey if row else None, now, refs)
+        if b.token is not None and s.get(JourneySlip, b.token) is None:
+            s.add(JourneySlip(token=b.token, journey=code, created_at=now))
         fields: dict[str, Any] = {
-                  "journey": code, "service": b.service, "slot_start": _utc(b.slot), "slot_minutes": b.minutes,
-                  "language": b.language, "party_size": b.party_size, "interpreter": b.interpreter,
-                  "step_free": b.step_free, "cancelled": b.cancelled}
+            "journey": code, "service": b.service, "slot_start": _utc(b.slot), "slot_minutes": b.minutes,
+            "language": b.language, "party_size": b.party_size, "interpreter": b.interpreter,
+            "step_free": b.step_free, "cancelled": b.cancelled}
         if row is None:
-            s.add(BookingRecord(agency=b.agency, external_ref=b.ref, created_at=now, updated_at=now, **fields))
-            s.flush()
+            record = BookingRecord(agency=b.agency, external_ref=b.ref, created_at=now, updated_at=now, **fields)
+            s.add(record)
+            if known is not None and b.ref is not None:
+                known[(b.agency, b.ref)] = record  # a later row of the same chunk finds it
             return ("cancelled" if b.cancelled else "added"), code
         stored = {k: getattr(row, k) for k in fields}
         stored["slot_start"] = _utc(stored["slot_start"])
@@ -224,21 +259,24 @@ class Store:
             setattr(row, k, v)
         row.updated_at = now
         s.add(row)
-        s.flush()
         return outcome, code
 
-    def _journey_for(self, s: Session, journey_ref: str | None, current: str | None, token: str | None,
-                     now: datetime) -> str:
+    def _journey_for(self, s: Session, journey_ref: str | None, current: str | None, now: datetime,
+                     refs: dict[str, str] | None) -> str:
         """The code of the file's journey reference (made on first sight), else the booking's own, else new."""
         if journey_ref is not None:
+            if refs is not None and journey_ref in refs:
+                return refs[journey_ref]
             found = s.exec(select(JourneyRecord).where(JourneyRecord.external_ref == journey_ref)).first()
             if found is not None:
                 return _resolve(s, found.code)
         elif current is not None:
-            return current
+            return _resolve(s, current)
         code = self._fresh_code(s)
-        s.add(JourneyRecord(code=code, external_ref=journey_ref, token=token, created_at=now))
+        s.add(JourneyRecord(code=code, external_ref=journey_ref, created_at=now))
         s.flush()
+        if refs is not None and journey_ref is not None:
+            refs[journey_ref] = code
         return code
 
     @staticmethod
@@ -248,13 +286,16 @@ class Store:
             if s.get(JourneyRecord, code) is None:
                 return code
 
-    def new_journey(self, *, token: str | None = None) -> str:
-        """A new, empty journey (e.g. for a walk-in whom a desk books into a later slot)."""
+    def aliases(self, code: str) -> set[str]:
+        """The codes that lead to this journey: its own and those of the journeys joined into it."""
         with Session(self.engine) as s:
-            code = self._fresh_code(s)
-            s.add(JourneyRecord(code=code, token=token, created_at=datetime.now(UTC)))
-            s.commit()
-            return code
+            target = _resolve(s, code)
+            out, frontier = {target}, [target]
+            while frontier:
+                found = s.exec(select(JourneyRecord.code).where(col(JourneyRecord.merged_into).in_(frontier))).all()
+                frontier = [c for c in found if c not in out]
+                out.update(frontier)
+            return out
 
     def journey(self, code: str) -> Journey | None:
         """A journey by its code (a joined one's code leads to the journey it was joined into), without
@@ -265,10 +306,20 @@ class Store:
             return self._load(s, _resolve(s, code))
 
     def journey_by_token(self, token: str) -> Journey | None:
-        """The journey a desk booked for the visit with this slip token, if any."""
+        """The journey a desk booked the visit with this slip token into, if any."""
         with Session(self.engine) as s:
-            found = s.exec(select(JourneyRecord.code).where(JourneyRecord.token == token)).first()
-            return self._load(s, _resolve(s, found)) if found else None
+            slip = s.get(JourneySlip, token)
+            return self._load(s, _resolve(s, slip.journey)) if slip else None
+
+    def bookings_by_id(self, ids: list[int]) -> dict[int, BookingRow]:
+        """Bookings by their ids (cancelled ones too): what an import changed since a visit checked in."""
+        if not ids:
+            return {}
+        with Session(self.engine) as s:
+            rows = s.exec(select(BookingRecord).where(col(BookingRecord.id).in_(ids))).all()
+            return {r.id: BookingRow(r.journey, BookedStop(r.id, r.service, _utc(r.slot_start), r.slot_minutes,
+                                                           r.external_ref), r.agency, r.language, r.party_size,
+                                     r.interpreter, r.step_free, r.cancelled) for r in rows if r.id is not None}
 
     def journeys_on(self, day: date, tz: ZoneInfo) -> list[Journey]:
         """Every journey with a booking that day (local), by its first slot."""
@@ -356,7 +407,9 @@ def _make_engine(url: str) -> Engine:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        # hide_parameters: an error message never carries a note, a token or a booking code into the logs
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
+                                  hide_parameters=True)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
@@ -367,4 +420,4 @@ def _make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)

@@ -32,8 +32,16 @@ class JourneyRecord(SQLModel, table=True):
     external_ref: str | None = Field(default=None, max_length=120, unique=True,
                                      description="the journey reference of the import file, if any")
     merged_into: str | None = Field(default=None, max_length=16, description="joined into this journey")
-    token: str | None = Field(default=None, max_length=64, index=True,
-                              description="the slip token of the visit that booked it at a desk")
+    created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+
+
+class JourneySlip(SQLModel, table=True):
+    """A slip whose visit a desk booked on into a later stop: its token finds the journey on another day."""
+
+    __tablename__ = "journey_slip"
+
+    token: str = Field(primary_key=True, max_length=64)
+    journey: str = Field(max_length=16, index=True, foreign_key="journey.code")
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 
 

@@ -25,6 +25,7 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "no_booking": ("no open appointment today for this booking code", False),
     "checked_in": ("this code's appointments today are checked in already: the slip shows the number", False),
     "mistyped_code": ("the booking code's check character does not fit: a typo, ask the client to check it", False),
+    "note_not_kept": ("refer with appointment for another day with a note: notes are not kept overnight", False),
     "slot_taken": ("refer with appointment: that slot of the other service is not free (or not open)", False),
     "rate_limited": ("too many unknown booking codes from this kiosk lately; wait a few minutes", True),
     "bad_offline_number": ("an offline number outside the sending kiosk's own block", False),
@@ -143,10 +144,10 @@ class ReceptionCommand(Command):
 
     action: ReceptionAction
     ticket: str = Field(min_length=1, max_length=64, description="ticket id, or today's number like J-017")
-    operator: str = Field(min_length=1, max_length=40)
+    operator: str = Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$")
     to_service: Ident | None = None
     priority: int | None = Field(default=None, ge=0, le=9)
-    reason: str = Field(default="", max_length=200)
+    reason: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
 
 
 # --- replies: on the requester's response topic -------------------------------------------------

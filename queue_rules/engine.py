@@ -188,7 +188,7 @@ def continue_journey(site: Site, t: Ticket, *, now: datetime, actor: str, missed
         eligible, order = now, t.order_at
     priority = nxt.priority if nxt.priority is not None else 0
     return [ev.TicketAdvanced(at=now, actor=actor, ticket=t.id, service=nxt.service, eligible_at=eligible,
-                              order_at=order, priority=priority, missed=missed, note=note)]
+                              order_at=order, priority=priority, missed=missed, note=note, handover=bool(note))]
 
 
 @dataclass(frozen=True)

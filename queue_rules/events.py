@@ -131,6 +131,14 @@ class TicketAdvanced(_TicketEvent):
     priority: int
     missed: bool = Field(default=False, description="the stop before was missed (no-show)")
     note: str = Field(default="", description="the finishing counsellor's internal note for the next stop")
+    handover: bool = Field(default=False, description="a note was handed over (stays when the note is deleted)")
+
+
+class PlanRevised(_TicketEvent):
+    """The visit's stops still ahead today, as the bookings now stand (an agency moved or cancelled one)."""
+
+    type: Literal["plan_revised"] = "plan_revised"
+    plan: list[PlanStop]
 
 
 class TicketReturned(_TicketEvent):
@@ -166,7 +174,7 @@ class CounterPaused(_Event):
 
 Event = Annotated[
     TicketIssued | TicketCalled | TicketRecalled | ServiceStarted | TicketCompleted | TicketNoShow | TicketParked
-    | TicketTransferred | TicketReferred | StopBooked | TicketAdvanced | TicketReturned | TicketMoved
+    | TicketTransferred | TicketReferred | StopBooked | TicketAdvanced | PlanRevised | TicketReturned | TicketMoved
     | TicketCancelled | PriorityChanged | CounterOpened | CounterPaused,
     Field(discriminator="type"),
 ]

@@ -84,16 +84,20 @@ def slot_step_minutes(site: Site, service: str) -> int:
     return max(5, 5 * math.ceil(site.service(service).minutes / 5))
 
 
-def free_slots(site: Site, service: str, day: date, booked: list[tuple[datetime, int]],
+def free_slots(site: Site, service: str, day: date, booked: list[tuple[str, datetime, int]],
                after: datetime | None = None, capacity: int | None = None) -> list[datetime]:
     """Slot starts of a service on a day, within its agency's hours, that fewer bookings overlap than it has counters
     (or than `capacity`, for an agency that keeps counters free for walk-ins).
 
-    `booked` are (start, minutes) of the service's bookings that day; `after` leaves out earlier slots.
+    `booked` are (service, start, minutes) of the day's bookings; those of every service that shares a counter with
+    this one count (two services on one desk share its time); `after` leaves out earlier slots.
     """
     agency = site.agency_of_service(service)
+    counters = [c for c in site.counters if service in c.services]
+    sharing = {s for c in counters for s in c.services}
     if capacity is None:
-        capacity = sum(1 for c in site.counters if service in c.services)
+        capacity = len(counters)
+    mine = [(start, minutes) for s, start, minutes in booked if s in sharing]
     step = timedelta(minutes=slot_step_minutes(site, service))
     out = []
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
@@ -104,7 +108,7 @@ def free_slots(site: Site, service: str, day: date, booked: list[tuple[datetime,
     for start, end in ranges:
         at = datetime.combine(day, start, tzinfo=site.tz)
         while at + step <= end:
-            overlapping = sum(1 for start, minutes in booked
+            overlapping = sum(1 for start, minutes in mine
                               if start < at + step and at < start + timedelta(minutes=minutes))
             if overlapping < capacity and (after is None or at >= after):
                 out.append(at)

@@ -79,6 +79,12 @@ class Agency(_Model):
             return {k: _parse_ranges(v) for k, v in value.items()}
         return value
 
+    def open_later_today(self, local: datetime) -> bool:
+        """Whether the agency is open now or opens again later today (no hours configured: always)."""
+        if not self.hours:
+            return True
+        return any(r.end > local.time() for r in self.hours.get(WEEKDAYS[local.weekday()], []))
+
     def is_open(self, local: datetime) -> bool:
         """Whether the agency is open at this local time; no hours configured means always open."""
         if not self.hours:

@@ -286,8 +286,18 @@ def _advanced(state: DayState, e: ev.TicketAdvanced) -> None:
     t.priority, t.eligible_at, t.order_at = e.priority, e.eligible_at, e.order_at
     t.recalls, t.missed = 0, t.missed + (1 if e.missed else 0)
     if e.note:
-        t.note, t.handovers = e.note, t.handovers + 1
+        t.note = e.note
+    if e.handover:
+        t.handovers += 1
     state.set_status(t, TicketStatus.WAITING)
+
+
+def _plan_revised(state: DayState, e: ev.PlanRevised) -> None:
+    t = state.tickets[e.ticket]
+    old = t.status
+    state.set_status(t, TicketStatus.CANCELLED)  # re-indexed: whether it has stops ahead may have changed
+    t.plan = list(e.plan)
+    state.set_status(t, old)
 
 
 def _returned(state: DayState, e: ev.TicketReturned) -> None:
@@ -341,6 +351,7 @@ _HANDLERS: dict[type[ev.Event], Callable[[DayState, Any], None]] = {
     ev.TicketReferred: _referred,
     ev.StopBooked: _stop_booked,
     ev.TicketAdvanced: _advanced,
+    ev.PlanRevised: _plan_revised,
     ev.TicketReturned: _returned,
     ev.TicketMoved: _moved,
     ev.TicketCancelled: _cancelled,

@@ -250,8 +250,10 @@ def test_refer_with_appointment_for_the_next_day_checks_in_with_the_slip(store: 
     counter(svc, "jobcenter-1", "next")
     busy = counter(svc, "jobcenter-1", "book", to_service="anerkennung", slot="2026-12-03T07:00:00Z")
     assert busy["error"]["code"] == "slot_taken"  # 08:00 local: on Thursdays the Anerkennungsberatung opens at 13:00
-    ok = counter(svc, "jobcenter-1", "book", to_service="anerkennung", slot="2026-12-03T12:00:00Z",
-                 note="Abschluss Lehramt, Kyjiw")
+    kept = counter(svc, "jobcenter-1", "book", to_service="anerkennung", slot="2026-12-03T12:00:00Z",
+                   note="Abschluss Lehramt, Kyjiw")
+    assert kept["error"]["code"] == "note_not_kept"  # a note does not wait overnight
+    ok = counter(svc, "jobcenter-1", "book", to_service="anerkennung", slot="2026-12-03T12:00:00Z")
     assert ok["ok"], ok
     t = next(iter(svc.state.tickets.values()))
     assert t.status.value == "done" and t.journey is not None

@@ -1,4 +1,5 @@
-"""Journeys: booking codes shared by several bookings, external references, preparation fields, handover notes.
+"""Journeys: booking codes shared by several bookings, slips booked on at a desk, external references,
+preparation fields, handover notes.
 
 Existing bookings keep their code as external reference and get a journey with a new code each (one per
 old code), because the old free-form codes have no check character.
@@ -26,10 +27,15 @@ def upgrade() -> None:
         sa.Column("code", sa.String(16), primary_key=True),
         sa.Column("external_ref", sa.String(120), nullable=True, unique=True),
         sa.Column("merged_into", sa.String(16), nullable=True),
-        sa.Column("token", sa.String(64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("ix_journey_token", "journey", ["token"])
+    op.create_table(
+        "journey_slip",
+        sa.Column("token", sa.String(64), primary_key=True),
+        sa.Column("journey", sa.String(16), sa.ForeignKey("journey.code"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_journey_slip_journey", "journey_slip", ["journey"])
     op.drop_index("ix_booking_code", "booking")
     op.rename_table("booking", "booking_0001")
     op.create_table(
@@ -104,5 +110,6 @@ def downgrade() -> None:
         sa.UniqueConstraint("code", "service", "slot_start"),
     )
     op.create_index("ix_booking_code", "booking", ["code"])
-    op.drop_index("ix_journey_token", "journey")
+    op.drop_index("ix_journey_slip_journey", "journey_slip")
+    op.drop_table("journey_slip")
     op.drop_table("journey")

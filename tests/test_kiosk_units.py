@@ -79,6 +79,7 @@ def test_kiosk_fonts_cover_every_translation_and_site_text() -> None:
         have = typeset.covered(lang.script)
         strings = [t.raw(code, m) for m in texts.all_msgids()] + [lang.native]
         strings += [c.title.get(code, "") for c in site.concerns] + [r.directions.get(code, "") for r in site.rooms]
+        strings += [x.name.get(code, "") for x in site.services] + [d.name.get(code, "") for d in site.documents]
         missing = {ch for s in strings for ch in s if ord(ch) not in have and not ch.isspace()}
         assert missing == set(), (code, missing)
 

@@ -1,4 +1,8 @@
-"""The wall display's view model (no Kivy): which calls, queues and hint one display shows, and when it blinks."""
+"""The wall display's view model (no Kivy): which calls, queues and hint one display shows, and when it blinks.
+
+Besides the calls, a short "later" list: numbers queued at a room from a later time (a journey's next booked stop),
+shown as number, room and time only, like every other public line of the board.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,16 @@ class CallView:
 
 
 @dataclass(frozen=True)
+class LaterView:
+    """A number that will be called at a room from a later time: number, room and time only (public)."""
+
+    number: str
+    room: str
+    at: datetime
+    time: str           # "11:15", local
+
+
+@dataclass(frozen=True)
 class QueueView:
     """One agency's line on the board: how many wait and for about how long."""
 
@@ -46,6 +60,7 @@ class QueueView:
 class BoardSettings:
     current_slots: int = 4
     recent_slots: int = 6
+    later_slots: int = 3
     highlight_seconds: float = 10.0
     blink_period: float = 0.5      # on/off half-period of a newly called number
     hint_seconds: float = 6.0
@@ -75,6 +90,8 @@ class BoardModel:
         self.current: list[CallView] = []
         self.recent: list[CallView] = []
         self.queues: list[QueueView] = [QueueView(a.id, a.short, 0, 0, 0) for a in self.agencies]
+        self.later: list[LaterView] = []
+        self._agency_names = {a.id for a in self.agencies} | {a.short for a in self.agencies}
         self.connected = False
         self.ever_connected = False
         self.calls_received = 0
@@ -108,6 +125,9 @@ class BoardModel:
                     s[1], s[2] = min(s[1], q.estimated_wait_min), max(s[2], q.estimated_wait_min)
         self.queues = [QueueView(a.id, a.short, sums[a.id][0], sums[a.id][1] if sums[a.id][0] else 0, sums[a.id][2])
                        for a in self.agencies]
+        later = sorted((x for x in board.later if x.agency in self._agency_names), key=lambda x: x.at)
+        self.later = [LaterView(x.number, x.room, x.at, x.at.astimezone(self.site.tz).strftime("%H:%M"))
+                      for x in later][: self.settings.later_slots]
         self._arrange()
         return True
 
@@ -127,6 +147,7 @@ class BoardModel:
         self._board_current = [c for c in self._board_current if c.counter != call.counter and c.number != call.number]
         self._board_current.insert(0, call)
         self._history.appendleft(call)
+        self.later = [x for x in self.later if x.number != call.number]   # it is called now, not later
         self._lit[(call.number, call.counter)] = self.clock()
         self._arrange()
         return call

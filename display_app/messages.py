@@ -28,13 +28,14 @@ ANNOUNCEMENT = N_("Nummer {number}, bitte zu Raum {room}, {counter}.")
 HEADING_CALLS = N_("Aufruf")
 HEADING_RECENT = N_("Zuletzt aufgerufen")
 HEADING_WAITING = N_("Wartende")
+HEADING_LATER = N_("Später")
 ROOM = N_("Raum {room}")
 WAIT_ABOUT = N_("ca. {minutes} Min.")
 NO_CONNECTION = N_("Keine Verbindung zur Zentrale – die Anzeige erholt sich von selbst")
 CONNECTING = N_("Verbinde …")
 
-MSGIDS = [HINT, ANNOUNCEMENT, HEADING_CALLS, HEADING_RECENT, HEADING_WAITING, ROOM, WAIT_ABOUT, NO_CONNECTION,
-          CONNECTING]
+MSGIDS = [HINT, ANNOUNCEMENT, HEADING_CALLS, HEADING_RECENT, HEADING_WAITING, HEADING_LATER, ROOM, WAIT_ABOUT,
+          NO_CONNECTION, CONNECTING]
 
 
 def translations() -> Translations:

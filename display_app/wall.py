@@ -15,11 +15,12 @@ from ui_common.i18n import Translations
 from ui_common.text import text_style
 
 from . import messages as m
-from .board_model import BoardModel, CallView
+from .board_model import BoardModel, CallView, LaterView
 from .layout import WallLayout
 
 HINT_FONT = 54
 HINT_FONT_MIN = 30
+RECENT_WITH_LATER = 3   # recent calls shown while the "later" list is there (one row of the grid)
 
 
 def load_kv() -> None:
@@ -45,6 +46,11 @@ class RecentCell(BoxLayout):
     place = StringProperty("")
 
 
+class LaterCell(BoxLayout):
+    number = StringProperty("")
+    place = StringProperty("")
+
+
 class QueueRow(BoxLayout):
     agency = StringProperty("")
     waiting = StringProperty("")
@@ -59,17 +65,20 @@ class WallScreen(BoxLayout):
     heading = StringProperty("")
     heading_recent = StringProperty("")
     heading_waiting = StringProperty("")
+    heading_later = StringProperty("")
+    has_later = BooleanProperty(False)   # the "later" list shows (only when it has numbers)
     status = StringProperty("")
     clock = StringProperty("")
     hint = StringProperty("")
     hint_size = NumericProperty(HINT_FONT)
 
-    def build_slots(self, layout: WallLayout, n_queues: int, texts: Translations) -> None:
+    def build_slots(self, layout: WallLayout, n_queues: int, texts: Translations, later_slots: int = 3) -> None:
         """Create every row once; later updates only change their properties."""
         self.texts = texts
         self.heading = texts.gettext("de", m.HEADING_CALLS)
         self.heading_recent = texts.gettext("de", m.HEADING_RECENT)
         self.heading_waiting = texts.gettext("de", m.HEADING_WAITING)
+        self.heading_later = f"{texts.gettext('de', m.HEADING_LATER)} / {texts.gettext('en', m.HEADING_LATER)}"
         self.call_rows = [CallRow(number_size=layout.number_size, number_width=layout.number_width,
                                   detail_size=layout.detail_size)
                           for _ in range(layout.current_slots)]
@@ -78,6 +87,9 @@ class WallScreen(BoxLayout):
         self.recent_cells = [RecentCell() for _ in range(layout.recent_slots)]
         for cell in self.recent_cells:
             self.ids.recent.add_widget(cell)
+        self.later_cells = [LaterCell() for _ in range(later_slots)]
+        for later in self.later_cells:
+            self.ids.later.add_widget(later)
         row_font = 40 if n_queues <= 8 else 34
         self.queue_rows = [QueueRow(row_font=row_font) for _ in range(n_queues)]
         for row in self.queue_rows:
@@ -103,10 +115,21 @@ class WallScreen(BoxLayout):
             row.room = room.format(room=call.room) if call else ""
             row.counter = call.counter_label if call else ""
             row.agency = call.agency if call else ""
+        self.has_later = bool(model.later)
+        shown = RECENT_WITH_LATER if self.has_later else len(self.recent_cells)
+        grid = self.ids.recent
         for i, cell in enumerate(self.recent_cells):
-            recent: CallView | None = model.recent[i] if i < len(model.recent) else None
+            recent: CallView | None = model.recent[i] if i < min(shown, len(model.recent)) else None
             cell.number = recent.number if recent else ""
             cell.place = f"{recent.room} · {recent.counter_label}" if recent else ""
+            if i < shown and cell.parent is None:   # one row of recent calls while "later" shows
+                grid.add_widget(cell)
+            elif i >= shown and cell.parent is not None:
+                grid.remove_widget(cell)
+        for i, later_cell in enumerate(self.later_cells):
+            later: LaterView | None = model.later[i] if i < len(model.later) else None
+            later_cell.number = later.number if later else ""
+            later_cell.place = f"{room.format(room=later.room)} · {later.time}" if later else ""
         about = self.texts.gettext("de", m.WAIT_ABOUT)
         for row, q in zip(self.queue_rows, model.queues, strict=False):  # stops at the shorter
             row.agency = q.short

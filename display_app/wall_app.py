@@ -73,7 +73,7 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
             self.topics = p.Topics(settings.site.site.id)
             load_kv()
             screen = WallScreen(landscape=settings.orientation == "landscape")
-            screen.build_slots(self.layout, len(self.model.queues), self.texts)
+            screen.build_slots(self.layout, len(self.model.queues), self.texts, self.model.settings.later_slots)
             self.screen = screen
             self.frame_ms: deque[float] = deque(maxlen=5000)
             self._stamps: list[float] = []
@@ -170,6 +170,7 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
                 "current": [r.number for r in self.screen.call_rows if r.filled],
                 "bright": [r.number for r in self.screen.call_rows if r.bright],
                 "recent": [c.number for c in self.screen.recent_cells if c.number],
+                "later": [c.number for c in self.screen.later_cells if c.number],
                 "queues": {r.agency: r.waiting for r in self.screen.queue_rows},
                 "status": self.screen.status,
                 "connected": self.model.connected,

@@ -24,6 +24,7 @@ from .flow import KioskFlow
 from .palette import PALETTE
 from .parts import KioskParts
 from .screens import SCREEN_OF_STEP, all_screens
+from .widgets import measure_shaped
 
 log = logging.getLogger("arkaden.kiosk")
 
@@ -89,6 +90,7 @@ class KioskApp(App):
         from kivy.core.window import Window  # importing it opens the window: that is build's job, not import's
 
         Window.clearcolor = PALETTE.rgba("background")
+        measure_shaped()   # before the first label: right-to-left lines measured as drawn
         kv = _kv_dir()
         Builder.load_file(str(kv / "widgets.kv"))
         for cls in all_screens():

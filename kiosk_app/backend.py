@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from queue_rules.journeys import timing
 from queue_rules.site import Site
 
 
@@ -34,8 +36,26 @@ class CheckInRequest:
 
 
 @dataclass(frozen=True)
+class JourneyStop:
+    """One stop of a client's journey: where, when (booked) and how far it is (planned, waiting, ..., done)."""
+
+    service: str
+    agency: str
+    slot: datetime | None       # None: a walk-in stop
+    minutes: int
+    status: str                 # planned, waiting, called, serving, done, missed, cancelled
+    rooms: tuple[str, ...]
+    floor: int
+    queued_from: datetime | None = None   # when the client is (or will be) queued there
+
+
+@dataclass(frozen=True)
 class Ticket:
-    """A ticket the kiosk can print: from the core's reply, or issued offline from the kiosk's block."""
+    """A ticket the kiosk can print: from the core's reply, or issued offline from the kiosk's block.
+
+    A journey's ticket lists its stops (today's and later days', in order; the first is this ticket's current
+    one): the same number is called at each of today's stops in turn. An offline ticket knows no stops.
+    """
 
     number: str
     token: str
@@ -48,10 +68,15 @@ class Ticket:
     issued_at: datetime
     offline: bool = False
     print_id: str = ""          # the print job's id (the check-in's command id)
+    stops: tuple[JourneyStop, ...] = ()
+    queued_from: datetime | None = None   # booked: called from this time on
+    see_reception: bool = False           # late for the slot: the agency asks the client to see reception first
 
 
 @dataclass(frozen=True)
 class CheckInResult:
+    """A check-in's answer; refused with the core's error code, e.g. ``closed`` or ``mistyped_code``."""
+
     kind: Literal["issued", "refused", "unavailable"]
     ticket: Ticket | None = None
     error: str = ""             # the core's error code, or why nothing could be issued
@@ -59,9 +84,14 @@ class CheckInResult:
 
 @dataclass(frozen=True)
 class Appointment:
+    """One appointment of a booking code: today's first, then later days' (``today`` False)."""
+
     service: str
     slot: datetime
     checked_in: bool
+    minutes: int = 30
+    today: bool = True
+    agency: str = ""            # the agency's id ("" when the kiosk's site file does not know the service)
 
 
 @dataclass(frozen=True)
@@ -77,14 +107,20 @@ class TicketInfo:
     estimated_wait_min: int
     counter: str | None = None  # when called or serving: the counter's label ...
     counter_room: str | None = None  # ... and its room
+    agency: str = ""
+    queued_from: datetime | None = None   # waiting for a later slot: queued from then
+    stops: tuple[JourneyStop, ...] = ()   # a journey: all its stops, in order
 
 
 @dataclass(frozen=True)
 class LookupResult:
+    """A look-up's answer; refused with the core's error code, e.g. ``no_booking`` or ``mistyped_code``."""
+
     kind: Literal["found", "refused", "unavailable"]
     appointments: tuple[Appointment, ...] = ()
     ticket: TicketInfo | None = None
     error: str = ""
+    booking_code: str = ""      # a scanned slip of a visit booked into a later day: the code to check in with
 
 
 class Backend(Protocol):
@@ -111,19 +147,35 @@ def rooms_of_service(site: Site, service_id: str) -> tuple[tuple[str, ...], int]
     return tuple(rooms), floor
 
 
+def agency_of(site: Site, service_id: str) -> str:
+    """The agency id of a service, or "" when the site file does not know the service."""
+    known = {sv.id: sv.agency for sv in site.services}
+    return known.get(service_id, "")
+
+
 @dataclass
 class FakeBackend:
-    """A core without a broker: numbers per agency, bookings given up front; for the tour and unit tests."""
+    """A core without a broker, for the tour and unit tests: numbers per agency, bookings given up front.
+
+    A code with several appointments plays a journey as the core does: checking in checks in every open
+    appointment of today under ONE number, queued at the first (from its slot less the early window, or at
+    once); the ticket lists today's stops and later days'. A client later than the agency's ``late_minutes``
+    is sent to reception when the agency says so (``reception_when_late`` makes every agency say so).
+    """
 
     site: Site
     bookings: dict[str, list[Appointment]] = field(default_factory=dict)
     tickets: dict[str, TicketInfo] = field(default_factory=dict)
     refuse_with: str = ""          # every check-in is refused with this code (tests)
     unavailable: bool = False      # behaves like an unreachable core
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    reception_when_late: bool = False
     requests: list[CheckInRequest] = field(default_factory=list)
+    lookups: list[str] = field(default_factory=list)   # booking codes asked for
     _seq: dict[str, itertools.count[int]] = field(default_factory=dict)
 
     def lookup(self, booking_code: str) -> LookupResult:
+        self.lookups.append(booking_code)
         if self.unavailable:
             return LookupResult("unavailable", error="no reply")
         found = self.bookings.get(booking_code)
@@ -141,21 +193,43 @@ class FakeBackend:
             return CheckInResult("unavailable", error="no reply")
         if self.refuse_with:
             return CheckInResult("refused", error=self.refuse_with)
+        now = self.clock()
+        stops: tuple[JourneyStop, ...] = ()
+        queued_from: datetime | None = None
+        see_reception = False
         if request.concern is not None:
             service = self.site.concern(request.concern).service
         else:
-            open_ = [a for a in self.bookings.get(request.booking_code or "", []) if not a.checked_in]
+            code = request.booking_code or ""
+            booked = self.bookings.get(code, [])
+            open_ = sorted((a for a in booked if a.today and not a.checked_in), key=lambda a: a.slot)
             if not open_:
                 return CheckInResult("refused", error="no_booking")
-            service = open_[0].service
-            self.bookings[request.booking_code or ""] = [
-                replace(a, checked_in=True) if a is open_[0] else a for a in self.bookings[request.booking_code or ""]]
+            first = open_[0]
+            service = first.service
+            self.bookings[code] = [replace(a, checked_in=True) if a in open_ else a for a in booked]
+            later = sorted((a for a in booked if not a.today), key=lambda a: a.slot)
+            stops = tuple(self._stop(a, now, current=a is first) for a in [*open_, *later])
+            queued_from = stops[0].queued_from
+            rules = self.site.agency_of_service(service).bookings
+            late = timing(self.site, service, first.slot, now) == "late"
+            see_reception = late and (rules.late_action == "reception" or self.reception_when_late)
         agency = self.site.agency_of_service(service)
         seq = next(self._seq.setdefault(agency.id, itertools.count(1)))
         rooms, floor = rooms_of_service(self.site, service)
         number = f"{agency.prefix}-{seq:03d}"
         ticket = Ticket(number, secrets.token_urlsafe(12), service, agency.id, rooms, floor, waiting_ahead=seq - 1,
-                        estimated_wait_min=5 * (seq - 1), issued_at=datetime.now(UTC),
-                        print_id=f"fake-{number}")
-        self.tickets[ticket.token] = TicketInfo(number, service, "waiting", rooms, floor, seq - 1, 5 * (seq - 1))
+                        estimated_wait_min=5 * (seq - 1), issued_at=now, print_id=f"fake-{number}",
+                        stops=stops, queued_from=queued_from, see_reception=see_reception)
+        self.tickets[ticket.token] = TicketInfo(number, service, "waiting", rooms, floor, seq - 1, 5 * (seq - 1),
+                                                agency=agency.id, queued_from=queued_from, stops=stops)
         return CheckInResult("issued", ticket)
+
+    def _stop(self, a: Appointment, now: datetime, *, current: bool) -> JourneyStop:
+        rooms, floor = rooms_of_service(self.site, a.service)
+        queued_from = None
+        if a.today:
+            due = a.slot - timedelta(minutes=self.site.early_minutes(a.service))
+            queued_from = max(now, due) if current else due
+        return JourneyStop(a.service, a.agency or agency_of(self.site, a.service), a.slot, a.minutes,
+                           "waiting" if current else "planned", rooms, floor, queued_from)

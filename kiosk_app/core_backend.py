@@ -25,9 +25,11 @@ from .backend import (
     Appointment,
     CheckInRequest,
     CheckInResult,
+    JourneyStop,
     LookupResult,
     Ticket,
     TicketInfo,
+    agency_of,
     rooms_of_service,
 )
 from .outbox import Outbox
@@ -100,8 +102,10 @@ class CoreBackend:
             return LookupResult("unavailable", error="no reply from the core")
         if not reply.ok:
             return LookupResult("refused", error=reply.error.code if reply.error else "unknown")
-        apps = tuple(Appointment(a.service, a.slot, a.checked_in) for a in reply.appointments)
-        return LookupResult("found", apps, _ticket_info(reply.ticket) if reply.ticket else None)
+        apps = tuple(Appointment(a.service, a.slot, a.checked_in, minutes=a.minutes, today=a.today,
+                                 agency=agency_of(self.site, a.service)) for a in reply.appointments)
+        return LookupResult("found", apps, _ticket_info(reply.ticket) if reply.ticket else None,
+                            booking_code=reply.booking_code or "")
 
     def check_in(self, request: CheckInRequest) -> CheckInResult:
         cid = self._cid()
@@ -196,11 +200,18 @@ def _check_in(cid: str, body: dict[str, Any]) -> p.CheckIn:
     return p.CheckIn.model_validate({**body, "id": cid})
 
 
+def _stops(stops: list[p.JourneyStop]) -> tuple[JourneyStop, ...]:
+    return tuple(JourneyStop(s.service, s.agency, s.slot, s.minutes, s.status, tuple(s.rooms), s.floor,
+                             s.queued_from) for s in stops)
+
+
 def _ticket(t: p.IssuedTicket, print_id: str) -> Ticket:
     return Ticket(t.number, t.token, t.service, t.agency, tuple(t.rooms), t.floor, t.waiting_ahead,
-                  t.estimated_wait_min, t.issued_at, print_id=print_id)
+                  t.estimated_wait_min, t.issued_at, print_id=print_id, stops=_stops(t.stops),
+                  queued_from=t.queued_from, see_reception=t.see_reception)
 
 
 def _ticket_info(t: p.TicketInfo) -> TicketInfo:
     return TicketInfo(t.number, t.service, t.status, tuple(t.rooms), t.floor, t.waiting_ahead,
-                      t.estimated_wait_min, t.counter, t.counter_room)
+                      t.estimated_wait_min, t.counter, t.counter_room, agency=t.agency,
+                      queued_from=t.queued_from, stops=_stops(t.stops))

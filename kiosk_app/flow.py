@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from queue_protocol.scan import classify_scan
+from queue_rules import codes
 from queue_rules.site import Site
 
 from . import concerns as tiles_mod
@@ -37,7 +38,7 @@ Step = Literal["welcome", "start", "keypad", "appointments", "concerns", "detail
                "on_screen", "message", "ticket_status"]
 Runner = Callable[[Callable[[], Any], Callable[[Any], None]], None]
 Post = Callable[..., None]
-MAX_CODE = 12
+MAX_CODE = codes.CODE_LENGTH   # typed; a scanned code may be longer (up to 32)
 MAX_PARTY = 6          # "6+" on the screen
 
 
@@ -142,19 +143,33 @@ class KioskFlow:
     # --- booked clients --------------------------------------------------------------------------
 
     def press_key(self, key: str) -> None:
-        if len(self.code) < MAX_CODE and len(key) == 1 and key.isalnum():
-            self.code += key.upper()
+        """A key of the code's alphabet (no look-alikes such as 0/O, 1/I); at most a code's length."""
+        key = key.upper()
+        if len(self.code) < MAX_CODE and len(key) == 1 and key in codes.ALPHABET:
+            self.code += key
             self._go("keypad")
 
     def delete_key(self) -> None:
         self.code = self.code[:-1]
         self._go("keypad")
 
+    @property
+    def code_shown(self) -> str:
+        """The code as typed so far, grouped as on the letter: ``XXXX-XXX``."""
+        return self.code if len(self.code) <= 4 else f"{self.code[:4]}-{self.code[4:]}"
+
     def submit_code(self) -> None:
-        if len(self.code) < 4:
-            self._explain(T.CODE_TOO_SHORT, back_to="keypad")
+        """Check the typed code before asking the core: a typo is told at once (and counts against no limit)."""
+        if any(ch not in codes.ALPHABET for ch in self.code):  # a scanned code of an older kind: the core knows
+            self._lookup(self.code)
             return
-        self._lookup(self.code)
+        checked = codes.check(self.code)
+        if checked == "malformed":
+            self._explain(T.CODE_TOO_SHORT, back_to="keypad")
+        elif checked == "mistyped":
+            self._explain(T.MISTYPED_CODE, back_to="keypad")
+        else:
+            self._lookup(self.code)
 
     def scan(self, text: str) -> None:
         """A line from the scanner, on any screen: an invitation's booking code, or a slip's ticket."""
@@ -191,13 +206,18 @@ class KioskFlow:
         if result.kind == "found":
             self.appointments = result.appointments
             self._go("appointments")
+        elif result.kind == "refused" and result.error == "mistyped_code":
+            self._explain(T.MISTYPED_CODE, back_to="keypad")
         elif result.kind == "refused":
             self._explain(T.NO_BOOKING, T.ASK_RECEPTION, back_to="keypad")
         else:  # the core is unreachable: check in with the code anyway, offline
             self._check_in(CheckInRequest(self.lang, booking_code=self.code))
 
     def _ticket_looked_up(self, result: LookupResult) -> None:
-        if result.kind == "found" and result.ticket is not None:
+        if result.kind == "found" and result.booking_code:   # a visit booked into today: check in with its code
+            self.code = result.booking_code
+            self._lookup(self.code)
+        elif result.kind == "found" and result.ticket is not None:
             self.ticket_status = result.ticket
             self._go("ticket_status")
         elif result.kind == "refused":
@@ -205,11 +225,22 @@ class KioskFlow:
         else:
             self._explain(T.FULL_OFFLINE, T.ASK_RECEPTION)
 
+    @property
+    def appointments_today(self) -> tuple[Appointment, ...]:
+        return tuple(a for a in self.appointments if a.today)
+
+    @property
+    def can_check_in(self) -> bool:
+        """Whether "check in now" is offered: an appointment of today is not checked in yet."""
+        return any(not a.checked_in for a in self.appointments_today)
+
     def check_in_booked(self) -> None:
-        if all(a.checked_in for a in self.appointments):
+        if not self.appointments_today:
+            self._explain(T.NO_BOOKING, T.ASK_RECEPTION)
+        elif not self.can_check_in:
             self._explain(T.ALREADY_CHECKED_IN, T.ASK_RECEPTION)
-            return
-        self._check_in(CheckInRequest(self.lang, booking_code=self.code))
+        else:
+            self._check_in(CheckInRequest(self.lang, booking_code=self.code))
 
     # --- walk-ins --------------------------------------------------------------------------------
 
@@ -286,6 +317,10 @@ class KioskFlow:
             self._explain(T.APPOINTMENT_ONLY_EXPLAINED, back_to="concerns", offer_code=True)
         elif result.kind == "refused" and result.error == "no_booking":
             self._explain(T.NO_BOOKING, T.ASK_RECEPTION, back_to="keypad")
+        elif result.kind == "refused" and result.error == "mistyped_code":
+            self._explain(T.MISTYPED_CODE, back_to="keypad")
+        elif result.kind == "refused" and result.error == "checked_in":
+            self._explain(T.ALREADY_CHECKED_IN, T.ASK_RECEPTION)
         elif result.kind == "refused":
             log.warning("check-in refused: %s", result.error)
             self._explain(T.FAILED, T.ASK_RECEPTION)

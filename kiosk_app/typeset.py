@@ -21,8 +21,10 @@ from ui_common.languages import Script, language
 
 _LATIN_EXTRA = list(range(0x20, 0x7F)) + list(range(0xA0, 0x180)) + [0x2013, 0x2014, 0x2018, 0x2019, 0x201C,
                                                                        0x201D, 0x2026, 0x2022, 0x2192, 0x2190]
-_LTR_RUN = re.compile(r"[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F.,:/\-–+]*[A-Za-z0-9\u00C0-\u024F]"
-                      r"|[A-Za-z0-9\u00C0-\u024F]")
+_LTR_WORD = (r"(?:[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F.,:/\-–+]*[A-Za-z0-9\u00C0-\u024F]"
+             r"|[A-Za-z0-9\u00C0-\u024F])")
+# left-to-right words with the spaces between them are one run: "Agentur für Arbeit" keeps its word order
+_LTR_RUN = re.compile(rf"{_LTR_WORD}(?: +{_LTR_WORD})*")
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ class KLabel(Label):
     """Text in the client's language: its font, shaping and direction follow the app's language."""
 
 
+class RowLabel(Label):
+    """A line of a journey's stop or list, in the client's language: as tall as its text (lists are long)."""
+
+
 class LatinLabel(Label):
     """Numbers, rooms and codes: always left to right in the Latin font, in every language."""
 
@@ -132,6 +136,30 @@ class Tile(ButtonBehavior, MirrorBox):
     role = StringProperty("tile")
 
 
+class StopRow(MirrorBox):
+    """One stop of a journey on a tile: its time and room beside a column of lines (agency, what for, a note).
+
+    As tall as its tallest part; bound through a method (Kivy keeps methods weakly), since a closure over the
+    row would keep it alive in a cycle whose kv bindings to the app outlive it.
+    """
+
+    def add_part(self, part: Any) -> None:
+        self.add_widget(part)
+        part.bind(height=self._refit)
+        self._refit()
+
+    def _refit(self, *_: Any) -> None:
+        self.height = max((c.height for c in self.children), default=0) + self.padding[1] + self.padding[3]
+
+
+class DocGrid(MirrorGrid):
+    """The documents to bring, in one or two columns, as tall as its rows."""
+
+
+class StopColumn(BoxLayout):
+    """A column of labels as tall as they are (the lines of a stop, a list of documents)."""
+
+
 class QrCode(Image):
     """A QR code as a crisp texture (nearest-neighbour scaling); ``text`` empty shows nothing."""
 
@@ -159,6 +187,55 @@ class QrCode(Image):
         self.texture = tex
 
 
+def drop_children(container: Any) -> None:
+    """Remove a container's children for good: their kv bindings go with them, now.
+
+    Kivy unbinds a widget's kv rules when the widget is collected, through a weak reference that the garbage
+    collector may clear without calling back (a widget tree is a reference cycle); a later change (the app's font,
+    a texture) then reaches a dead widget and raises ReferenceError. Screens that rebuild their lists use this.
+    """
+    from kivy.lang import Builder
+
+    stack = list(container.children)
+    container.clear_widgets()
+    while stack:
+        widget = stack.pop()
+        stack.extend(widget.children)
+        Builder.unbind_widget(widget.uid)
+
+
+def measure_shaped() -> None:
+    """Make every label measure its text the way it draws it (call once, before the first label is made).
+
+    Kivy's SDL2 text provider keeps one font object per file and size and sets its script and direction only when
+    it draws, while it measures (for wrapping and alignment) whenever it likes: a right-to-left line measured with
+    a font object that has not drawn since it was opened (or was opened again after the provider's cache of 64
+    fonts let it go) is measured unshaped, too wide, and set off its right edge. The labels here set script and
+    direction (by drawing nothing on a one-pixel surface) before each measurement.
+    """
+    import kivy.uix.label as label_module
+    from kivy.core.text import Label as CoreLabel
+
+    if getattr(label_module.CoreLabel, "shaped_measure", False):
+        return
+    try:
+        from kivy.core.text._text_sdl2 import _SurfaceContainer
+    except ImportError:  # another text provider: nothing to work around
+        return
+
+    class ShapedCoreLabel(CoreLabel):
+        shaped_measure = True
+
+        def get_extents(self, text: str) -> tuple[int, int]:
+            if self.options.get("font_direction") != "ltr" or self.options.get("font_script_name") not in (
+                    "Latn", "Cyrl", "Zyyy", None):
+                _SurfaceContainer(1, 1).render(self, "", 0, 0)
+            width, height = super().get_extents(text)
+            return int(width), int(height)
+
+    label_module.CoreLabel = ShapedCoreLabel
+
+
 def fitted_size(text: str, font_name: str, size: float, width: float, **style: Any) -> float:
     """The largest font size up to ``size`` at which the longest word of ``text`` fits ``width``.
 
@@ -168,7 +245,7 @@ def fitted_size(text: str, font_name: str, size: float, width: float, **style: A
     words = text.split()
     if not words or width <= 0:
         return size
-    from kivy.core.text import Label as CoreLabel
+    from kivy.uix.label import CoreLabel  # the text provider's label, measuring shaped (see measure_shaped)
 
     widest = 0.0
     for word in sorted(set(words), key=len, reverse=True)[:3]:  # the longest few by letters

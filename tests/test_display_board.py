@@ -125,3 +125,30 @@ def test_board_unknown_display_is_refused() -> None:
 def test_board_wall_time_is_local() -> None:
     m = BoardModel(site_with_displays(), "display-1")
     assert m.wall_time(datetime(2026, 7, 1, 8, 5, tzinfo=UTC)) == "10:05"
+
+
+def later(number: str, room: str, agency: str, minutes: int) -> dict:
+    return {"number": number, "room": room, "floor": 1, "agency": agency,
+            "at": (T0 + timedelta(minutes=minutes)).isoformat()}
+
+
+def test_board_later_list_shows_this_displays_numbers_soonest_first() -> None:
+    m = BoardModel(site_with_displays(), "jc-only", BoardSettings(later_slots=2))
+    data = board([], [], {"jobcenter": (1, 10)})
+    data["later"] = [later("J-009", "1.07", "JC", 50), later("A-003", "E.01", "ABH", 5),
+                     later("J-004", "1.07", "JC", 20), later("J-012", "1.07", "jc", 30)]
+    assert m.apply_board(data)
+    assert [(x.number, x.room, x.time) for x in m.later] == [("J-004", "1.07", "10:20"), ("J-012", "1.07", "10:30")]
+    # only number, room and time reach the screen: nothing else is in the view
+    assert set(vars(m.later[0])) == {"number", "room", "at", "time"}
+
+
+def test_board_later_number_leaves_the_list_when_it_is_called_and_an_empty_list_clears_it() -> None:
+    m = BoardModel(site_with_displays(), "display-1")
+    data = board([], [], {})
+    data["later"] = [later("J-004", "1.07", "JC", 20), later("A-003", "E.01", "ABH", 25)]
+    m.apply_board(data)
+    m.apply_call(p.TicketCalled(**call("J-004", "jc-1", 21)).model_dump(mode="json"))
+    assert [x.number for x in m.later] == ["A-003"] and m.current[0].number == "J-004"
+    m.apply_board(board([], [], {}))
+    assert m.later == []

@@ -36,3 +36,20 @@ def test_display_tour_renders_both_orientations(xserver: XServer, artifacts_dir:
     bars = {lang: Image.open(out / f"display-landscape-{lang}.png").crop((40, 960, 1880, 1050)).tobytes()
             for lang in langs}
     assert len(set(bars.values())) == len(langs)
+
+
+def test_display_tour_shows_the_later_list_only_when_there_is_one(xserver: XServer, artifacts_dir: Path) -> None:
+    """The busy board has numbers queued for later (a journey's next stops); the same board without them shows
+    the second row of recent calls in their place, and the current calls are where they always are."""
+    out = artifacts_dir / "display" / "tour"
+    if not (out / "display-landscape-no-later.png").is_file():
+        proc = subprocess.run(check=False, args=[sys.executable, "-m", "arkaden_cli", "display", "--site",
+                              str(REPO / "sites" / "kia-aachen-arkaden.toml"), "--display", "anzeige-eg", "--tour",
+                              str(out)], cwd=REPO, env=xserver.env(), capture_output=True, text=True, timeout=240)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    for orientation in ("landscape", "portrait"):
+        with_later = Image.open(out / f"display-{orientation}-de.png").convert("RGB")
+        without = Image.open(out / f"display-{orientation}-no-later.png").convert("RGB")
+        calls = (0, 120, with_later.width // 2, 700) if orientation == "landscape" else (0, 120, 1080, 900)
+        assert with_later.crop(calls).tobytes() == without.crop(calls).tobytes(), orientation  # calls unmoved
+        assert with_later.tobytes() != without.tobytes()

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 
 from arkaden_cli.dev_broker import MosquittoBroker
-from queue_core.bookings import make_booking
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
 from queue_core.store import Store
 
 from .conftest import XServer
-from .engine_helpers import MINI, mini_site
+from .engine_helpers import MINI, book, mini_site
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,13 +66,11 @@ def test_kiosk_app_checks_in_walk_in_and_booked_clients_in_german_and_arabic(
         artifacts_dir: Path) -> None:
     site = mini_site()
     now = datetime.now(site.tz)
-    slot = max(now - timedelta(minutes=20), now.replace(hour=0, minute=1))
-    core.service.store.add_bookings([
-        make_booking(site, code="AB12CD", service="jobcenter", slot=slot.strftime("%Y-%m-%dT%H:%M")),
-        make_booking(site, code="XY34", service="aufenthalt", slot=slot.strftime("%Y-%m-%dT%H:%M"), language="ar"),
-    ])
+    slot = max(now - timedelta(minutes=5), now.replace(hour=0, minute=1))
+    code_de = book(core.service.store, site, "jobcenter", slot)   # codes typed on the keypad of their alphabet
+    code_ar = book(core.service.store, site, "aufenthalt", slot, language="ar")
     shots = artifacts_dir / "kiosk"
-    cfg = _config(tmp_path, fresh_broker, "online", shots, code_de="AB12CD", code_ar="XY34")
+    cfg = _config(tmp_path, fresh_broker, "online", shots, code_de=code_de, code_ar=code_ar)
     log = tmp_path / "kiosk.log"
     _finish(_start(xserver, cfg, log), log)
     r = json.loads((tmp_path / "result.json").read_text())
@@ -94,7 +91,7 @@ def test_kiosk_app_checks_in_walk_in_and_booked_clients_in_german_and_arabic(
     assert sorted(tickets) == ["A-001", "A-002", "J-001", "J-002", "J-003"]   # the scan issued nothing
     assert tickets["J-001"].language == "de" and tickets["J-001"].party_size == 2 and tickets["J-001"].interpreter
     assert tickets["A-001"].language == "ar" and tickets["A-001"].party_size == 3
-    assert tickets["J-002"].booking_code == "AB12CD" and tickets["A-002"].booking_code == "XY34"
+    assert tickets["J-002"].booking_code == code_de and tickets["A-002"].booking_code == code_ar
     # the ticket on screen carries the slip's QR code, readable by a scanner
     import zxingcpp
     from PIL import Image

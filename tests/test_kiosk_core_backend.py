@@ -10,7 +10,7 @@ import pytest
 
 from arkaden_cli.dev_broker import MosquittoBroker
 from device_link.link import Link
-from kiosk_app.backend import CheckInRequest
+from kiosk_app.backend import CheckInRequest, LookupResult
 from kiosk_app.core_backend import CoreBackend
 from kiosk_app.outbox import Outbox
 from queue_core.runner import CoreRunner
@@ -97,5 +97,58 @@ def test_kiosk_core_backend_treats_an_unusable_reply_like_no_reply(tmp_path: Pat
         assert link.requests[-1][2] == outbox.all()[0].cid
         assert link.requests[0][1] == {"concern": "job", "language": "de", "party_size": 1, "interpreter": False,
                                        "step_free": False}
+    finally:
+        outbox.close()
+
+
+def test_kiosk_core_backend_carries_a_journey_from_the_replies(tmp_path: Path) -> None:
+    """Appointments with minutes, today and agency; a ticket with its stops, queued_from and see_reception."""
+    stop = {"service": "jobcenter", "agency": "jc", "slot": "2026-11-24T10:30:00+01:00", "minutes": 20,
+            "status": "waiting", "rooms": ["1.07"], "floor": 1, "queued_from": "2026-11-24T10:20:00+01:00"}
+    later = {**stop, "service": "aufenthalt", "agency": "abh", "slot": "2026-11-25T09:00:00+01:00",
+             "status": "planned", "rooms": ["E.01"], "floor": 0, "queued_from": None}
+    replies = {
+        "lookup": {"ok": True, "appointments": [
+            {"service": "jobcenter", "slot": "2026-11-24T10:30:00+01:00", "minutes": 20, "party_size": 1,
+             "language": "ar", "checked_in": False},
+            {"service": "aufenthalt", "slot": "2026-11-25T09:00:00+01:00", "minutes": 45, "party_size": 1,
+             "language": "ar", "checked_in": False, "today": False}]},
+        "checkin": {"ok": True, "ticket": {
+            "number": "J-004", "token": "tok-abcdefgh", "service": "jobcenter", "agency": "jc", "rooms": ["1.07"],
+            "floor": 1, "waiting_ahead": 0, "estimated_wait_min": 0, "issued_at": "2026-11-24T09:05:00Z",
+            "queued_from": "2026-11-24T10:20:00+01:00", "see_reception": True, "stops": [stop, later]}},
+    }
+    link = FakeCoreLink(lambda topic, payload: replies["lookup" if "/lookup/" in topic else "checkin"])
+    outbox = Outbox(tmp_path / "outbox.sqlite", "kiosk-1")
+    backend = CoreBackend(mini_site(), "kiosk-1", link, outbox)
+    try:
+        found = backend.lookup("ACDE34X")
+        assert [(a.service, a.minutes, a.today, a.agency) for a in found.appointments] == [
+            ("jobcenter", 20, True, "jc"), ("aufenthalt", 45, False, "abh")]
+        issued = backend.check_in(CheckInRequest("ar", booking_code="ACDE34X"))
+        ticket = issued.ticket
+        assert ticket is not None and ticket.see_reception and ticket.queued_from is not None
+        assert [(s.service, s.status, s.rooms, s.queued_from is not None) for s in ticket.stops] == [
+            ("jobcenter", "waiting", ("1.07",), True), ("aufenthalt", "planned", ("E.01",), False)]
+        replies["lookup"] = {"ok": False, "error": {"code": "mistyped_code", "message": "check character"}}
+        assert backend.lookup("ACDE34Y") == LookupResult("refused", error="mistyped_code")
+        replies["lookup"] = {"ok": True, "ticket": {
+            "number": "J-004", "service": "jobcenter", "agency": "jc", "status": "waiting", "rooms": ["1.07"],
+            "floor": 1, "waiting_ahead": 2, "estimated_wait_min": 0, "queued_from": "2026-11-24T10:20:00+01:00",
+            "stops": [stop, later]}}
+        info = backend.lookup_ticket("tok-abcdefgh").ticket
+        assert info is not None and info.agency == "jc" and len(info.stops) == 2 and info.queued_from is not None
+    finally:
+        outbox.close()
+
+
+def test_kiosk_core_backend_offline_ticket_knows_no_stops(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "outbox.sqlite", "kiosk-1")
+    backend = CoreBackend(mini_site(), "kiosk-1", FakeCoreLink(lambda topic, payload: None), outbox,
+                          reply_timeout_s=0.05)
+    try:
+        ticket = backend.check_in(CheckInRequest("de", booking_code="ACDE34X")).ticket
+        assert ticket is not None and ticket.offline and ticket.stops == () and ticket.queued_from is None
+        assert not ticket.see_reception
     finally:
         outbox.close()

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+import tomllib
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from host_support.site_file import load_site
+from kiosk_app import journey
 from kiosk_app import texts as T
-from kiosk_app.backend import Appointment, FakeBackend, TicketInfo
+from kiosk_app.backend import Appointment, FakeBackend, JourneyStop, LookupResult, Ticket, TicketInfo
 from kiosk_app.flow import KioskFlow
 from kiosk_app.printing.fake import FakeTicketPrinter
 from kiosk_app.printing.port import PrinterStatus
+from kiosk_app.slips import slip_for
+from queue_rules import codes
+from queue_rules.site import Site
 
 from .engine_helpers import MINI
 
@@ -21,6 +28,20 @@ KIA = "sites/kia-aachen-arkaden.toml"
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY_10 = datetime(2026, 11, 24, 10, 0, tzinfo=BERLIN)
 SUNDAY_10 = datetime(2026, 11, 22, 10, 0, tzinfo=BERLIN)
+CODE = "ACDE34" + codes.check_character("ACDE34")
+
+
+def journey_site() -> Site:
+    """The real site with documents to bring for three services (whatever the site file says about them)."""
+    data = tomllib.loads(Path(KIA).read_text(encoding="utf-8"))
+    docs = [{"id": "passport", "name": {"de": "Reisepass", "ar": "جواز السفر"}},
+            {"id": "health-card", "name": {"de": "Gesundheitskarte", "en": "Health card"}},
+            {"id": "certificates", "name": {"de": "Zeugnisse"}}]
+    data["documents"] = docs
+    wanted = {"jobcenter": ["passport"], "gesundheit": ["health-card", "passport"], "anerkennung": ["certificates"]}
+    for service in data["services"]:
+        service["documents"] = wanted.get(service["id"], [])
+    return Site.model_validate(data)
 
 
 class Sync:
@@ -46,11 +67,11 @@ class Sync:
             fn(*args)
 
 
-def make(site_path=KIA, now=TUESDAY_10, **backend_kw):  # type: ignore[no-untyped-def]
-    site = load_site(site_path)
+def make(site_path=KIA, now=TUESDAY_10, site=None, **backend_kw):  # type: ignore[no-untyped-def]
+    site = site or load_site(site_path)
     sync = Sync()
     printer = FakeTicketPrinter()
-    backend = FakeBackend(site, **backend_kw)
+    backend = FakeBackend(site, clock=lambda: now, **backend_kw)
     flow = KioskFlow(site, backend, printer, run=sync.run, post=sync.post, clock=lambda: now)
     return flow, backend, printer, sync
 
@@ -96,26 +117,175 @@ def test_kiosk_appointment_only_and_closed_are_explained_not_offered() -> None:
 
 def test_kiosk_booked_code_lookup_and_check_in() -> None:
     slot = TUESDAY_10.replace(hour=10, minute=30)
-    flow, backend, printer, sync = make(bookings={"AB12CD": [Appointment("jobcenter", slot, False)]})
+    flow, backend, printer, sync = make(bookings={CODE: [Appointment("jobcenter", slot, False)]})
     flow.choose_language("de")
     flow.booked()
-    for ch in "AB1":
+    for ch in CODE[:3]:
         flow.press_key(ch)
     flow.submit_code()
     assert flow.step == "message" and flow.message.lines == (T.CODE_TOO_SHORT,)
     flow.back()
-    for ch in "2CDX":
+    for ch in CODE[3:] + "X":
         flow.press_key(ch)
+    assert flow.code == CODE   # at most a code's length: the eighth key does nothing
     flow.delete_key()
-    assert flow.code == "AB12CD"
+    flow.press_key(CODE[-1])
+    assert flow.code == CODE and flow.code_shown == f"{CODE[:4]}-{CODE[4:]}"
     flow.submit_code()
     assert flow.step == "appointments" and len(flow.appointments) == 1
     flow.check_in_booked()
     sync.drain()
     assert flow.step == "done" and printer.printed[0].concern_de == "Jobcenter"
-    assert backend.requests[0].booking_code == "AB12CD"
+    assert backend.requests[0].booking_code == CODE
 
 
+def test_kiosk_keypad_takes_only_the_code_alphabet_and_shows_it_grouped() -> None:
+    flow, _, _, _ = make()
+    flow.booked()
+    for key in "0O1IlB5S8Z2UVo":   # look-alikes are not on the keypad, whatever a scanner or a test sends
+        flow.press_key(key)
+    assert flow.code == ""
+    for key in "acd":
+        flow.press_key(key)
+    assert flow.code == "ACD" and flow.code_shown == "ACD"
+    for key in "E34":
+        flow.press_key(key)
+    assert flow.code_shown == "ACDE-34"
+    from kiosk_app.screens.keypad import KEYS
+
+    assert KEYS == "34679ACDEFGHJKMNPQRTWXY" and sorted(KEYS) == sorted(codes.ALPHABET)
+
+
+def test_kiosk_mistyped_code_is_told_at_once_without_asking_the_core() -> None:
+    wrong = CODE[:-1] + next(c for c in codes.ALPHABET if c != CODE[-1])
+    flow, backend, _, _ = make(bookings={CODE: [Appointment("jobcenter", TUESDAY_10, False)]})
+    flow.booked()
+    for ch in wrong:
+        flow.press_key(ch)
+    flow.submit_code()
+    assert flow.step == "message" and flow.message.lines == (T.MISTYPED_CODE,)
+    assert backend.lookups == [] and backend.requests == []   # nothing reached the core (no rate-limit count)
+    flow.back()
+    assert flow.step == "keypad" and flow.code == wrong   # back to the keypad, the code still there to correct
+    flow.delete_key()
+    flow.press_key(CODE[-1])
+    flow.submit_code()
+    assert flow.step == "appointments" and backend.lookups == [CODE]
+
+
+@pytest.mark.parametrize("where", ["lookup", "check_in"])
+def test_kiosk_core_reply_mistyped_code_gets_the_same_message(where: str) -> None:
+    flow, backend, _, _ = make(bookings={CODE: [Appointment("jobcenter", TUESDAY_10, False)]})
+    if where == "lookup":
+        backend.lookup = lambda code: LookupResult("refused", error="mistyped_code")  # type: ignore[method-assign]
+        flow.scan("ARKADEN-B:KIA-4711")    # an older code: not checked here, the core answers
+    else:
+        backend.refuse_with = "mistyped_code"
+        flow.scan("ARKADEN-B:" + CODE)
+        flow.check_in_booked()
+    assert flow.step == "message" and flow.message.lines == (T.MISTYPED_CODE,) and flow.message.back_to == "keypad"
+
+
+def test_kiosk_scanned_codes_may_be_longer_and_of_an_older_kind() -> None:
+    flow, backend, _, _ = make()
+    flow.scan("ARKADEN-B:KIA-4711-2026")
+    assert backend.lookups == ["KIA-4711-2026"]
+
+
+def test_kiosk_journey_checks_in_once_for_every_stop_of_today() -> None:
+    site = journey_site()
+    day = TUESDAY_10.replace(hour=0)
+    apps = [Appointment("jobcenter", day.replace(hour=10, minute=30), False, agency="jobcenter"),
+            Appointment("gesundheit", day.replace(hour=11, minute=30), False, agency="gesundheitskiosk"),
+            Appointment("anerkennung", day.replace(hour=12, minute=15), False, agency="anerkennung"),
+            Appointment("gesundheit", day.replace(hour=9, minute=30) + timedelta(days=1), False, today=False)]
+    flow, backend, printer, sync = make(site=site, bookings={CODE: apps})
+    flow.choose_language("ar")
+    flow.scan("ARKADEN-B:" + CODE)
+    assert flow.step == "appointments" and len(flow.appointments_today) == 3 and flow.can_check_in
+    today, later = journey.appointment_views(site, flow.appointments, "ar")
+    assert [(v.time, v.agency, v.rooms) for v in today] == [
+        ("10:30", "Jobcenter", ("2.05",)), ("11:30", "Gesundheitskiosk", ("E.14",)),
+        ("12:15", "Anerkennungsberatung", ("1.12",))]
+    assert [(v.day.isoformat(), v.time) for v in later] == [("2026-11-25", "09:30")]
+    assert today[0].title == "الجوب سنتر"
+    flow.check_in_booked()
+    sync.drain()
+    assert flow.step == "done" and len(backend.requests) == 1
+    ticket = flow.ticket
+    assert ticket is not None and ticket.number == "J-001" and len(ticket.stops) == 4
+    assert ticket.queued_from == TUESDAY_10.replace(hour=10, minute=15)   # the slot less the early window
+    slip = printer.printed[0]
+    assert slip.journey and [s.time for s in slip.stops] == ["10:30", "11:30", "12:15"]
+    assert [s.current for s in slip.stops] == [True, False, False]
+    assert [s.called_from for s in slip.stops] == ["", "11:15", "12:00"]
+    assert slip.called_from == "10:15"
+    assert [(s.day.isoformat() if s.day else None, s.tomorrow) for s in slip.later_stops] == [("2026-11-25", True)]
+    assert slip.documents == tuple(journey.documents(site, ["jobcenter", "gesundheit", "anerkennung",
+                                                            "gesundheit"], "ar"))
+    assert slip.documents[0] == ("جواز السفر", "Reisepass") and slip.documents[1] == ("Health card", "Gesundheitskarte")
+    assert not slip.see_reception
+    # all of today's appointments are checked in now: the code shows them so, and offers no second check-in
+    flow.reset()
+    flow.scan("ARKADEN-B:" + CODE)
+    assert not flow.can_check_in
+    flow.check_in_booked()
+    assert flow.message.lines == (T.ALREADY_CHECKED_IN, T.ASK_RECEPTION) and len(backend.requests) == 1
+
+
+def test_kiosk_late_client_is_sent_to_reception_with_its_room() -> None:
+    late = TUESDAY_10.replace(hour=9, minute=0)
+    flow, backend, printer, sync = make(bookings={CODE: [Appointment("jobcenter", late, False),
+                                                         Appointment("gesundheit", TUESDAY_10.replace(hour=11),
+                                                                     False)]})
+    backend.reception_when_late = True
+    flow.scan("ARKADEN-B:" + CODE)
+    flow.check_in_booked()
+    sync.drain()
+    assert flow.ticket is not None and flow.ticket.see_reception
+    slip = printer.printed[0]
+    assert slip.see_reception and slip.reception_room == "E.01"   # the room with id "empfang"
+    assert journey.reception_room(load_site(MINI)) == ""            # no such room: no room named
+
+
+def test_kiosk_only_later_days_means_no_check_in_today() -> None:
+    tomorrow = TUESDAY_10 + timedelta(days=1)
+    flow, backend, _, _ = make(bookings={CODE: [Appointment("jobcenter", tomorrow, False, today=False)]})
+    flow.scan("ARKADEN-B:" + CODE)
+    assert flow.step == "appointments" and flow.appointments_today == () and not flow.can_check_in
+    flow.check_in_booked()
+    assert flow.message.lines == (T.NO_BOOKING, T.ASK_RECEPTION) and backend.requests == []
+
+
+def test_kiosk_single_booked_stop_early_is_called_from_its_time() -> None:
+    ticket = Ticket("J-017", "tok-abcdefgh", "jobcenter", "jobcenter", ("2.05",), 2, 0, 0, TUESDAY_10,
+                    queued_from=TUESDAY_10.replace(hour=10, minute=35))
+    site = load_site(KIA)
+    slip = slip_for(site, ticket, lang="de", concern_id=None)
+    assert slip.called_from == "10:35" and not slip.journey and slip.documents == ()
+    past = slip_for(site, replace(ticket, queued_from=TUESDAY_10), lang="de", concern_id=None)
+    assert past.called_from == ""   # queued already: the wait estimate
+
+
+def test_kiosk_status_scan_shows_the_current_stop_and_the_rest() -> None:
+    site = load_site(KIA)
+    day = TUESDAY_10.replace(hour=0)
+    stops = (JourneyStop("jobcenter", "jobcenter", day.replace(hour=9), 30, "done", ("2.05",), 2),
+             JourneyStop("gesundheit", "gesundheitskiosk", day.replace(hour=10, minute=40), 30, "waiting",
+                         ("E.14",), 0, day.replace(hour=10, minute=25)),
+             JourneyStop("anerkennung", "anerkennung", day.replace(hour=12), 30, "planned", ("1.12",), 1),
+             JourneyStop("jobcenter", "jobcenter", day.replace(hour=9) + timedelta(days=1), 30, "planned",
+                         ("2.05",), 2))
+    info = TicketInfo("J-004", "gesundheit", "waiting", ("E.14",), 0, 0, 0, agency="gesundheitskiosk",
+                      queued_from=day.replace(hour=10, minute=25), stops=stops)
+    flow, _, _, _ = make(tickets={"tok-abcdefgh": info})
+    flow.scan("ARKADEN-T:tok-abcdefgh")
+    assert flow.step == "ticket_status" and flow.ticket_status == info
+    today, later = journey.stop_views(site, info.stops, "de", TUESDAY_10)
+    assert [(v.agency, v.current, v.called_from) for v in today] == [
+        ("Gesundheitskiosk", True, ""), ("Anerkennungsberatung", False, "11:45")]
+    assert [v.time for v in later] == ["09:00"]
+    assert journey.called_from(site, info.queued_from, TUESDAY_10) == "10:25"
 def test_kiosk_scans_invitation_slip_and_garbage() -> None:
     info = TicketInfo("J-004", "jobcenter", "waiting", ("2.05",), 2, 3, 12)
     flow, backend, _, _ = make(tickets={"tok-abcdefgh": info})
@@ -181,3 +351,10 @@ def test_kiosk_unreachable_core_without_offline_ticket_says_so() -> None:
     flow.choose_concern("job")
     flow.confirm()
     assert flow.message.lines == (T.FULL_OFFLINE, T.ASK_RECEPTION)
+
+
+def test_kiosk_scanned_slip_of_a_visit_booked_into_today_checks_in_with_its_code() -> None:
+    flow, backend, _, _ = make(bookings={CODE: [Appointment("jobcenter", TUESDAY_10, False)]})
+    backend.lookup_ticket = lambda token: LookupResult("found", booking_code=CODE)  # type: ignore[method-assign]
+    flow.scan("ARKADEN-T:tok-abcdefgh")
+    assert flow.step == "appointments" and flow.code == CODE and backend.lookups == [CODE]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,11 +12,14 @@ import zxingcpp
 from babel.messages.pofile import read_po
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from kiosk_app.backend import JourneyStop, Ticket, rooms_of_service
 from kiosk_app.printing import slip as slip_mod
 from kiosk_app.printing.slip import SlipWidthError, render_slip, render_slip_gray, to_one_bit
-from kiosk_app.printing.textlayout import Style, covers, draw_line, split_runs, text_width
-from kiosk_app.printing.texts import SLIP_LANGUAGES, locale_dir
+from kiosk_app.printing.textlayout import Style, covers, draw_line, mirror_neutral_runs, split_runs, text_width, wrap
+from kiosk_app.printing.texts import SLIP_LANGUAGES, locale_dir, slip_labels
+from kiosk_app.slips import slip_for
 from tests.printing_helpers import scanned_tokens, slip
+from tests.printing_helpers import site as printing_site
 from ui_common.fonts import font_for
 
 LOOK_AT = ("de", "ar", "fa", "ps", "ti", "uk")
@@ -143,3 +148,90 @@ def test_slip_render_offline_ticket_without_token_prints_without_a_qr_code(artif
     image.save(artifacts_dir / "slips" / "slip-ar-offline.png")
     assert image.mode == "1" and 400 < image.height < 2000
     assert zxingcpp.read_barcodes(image) == []
+
+
+def journey_ticket(*, see_reception: bool = False) -> Ticket:
+    """A ticket for three stops today (the first current) and one tomorrow, as the core sends it."""
+    site = printing_site()
+    day = datetime(2026, 11, 24, 0, 0, tzinfo=site.tz)
+
+    def stop(service: str, h: int, m: int, status: str, days: int = 0) -> JourneyStop:
+        rooms, floor = rooms_of_service(site, service)
+        slot = day + timedelta(days=days, hours=h, minutes=m)
+        queued = slot - timedelta(minutes=site.early_minutes(service)) if days == 0 else None
+        return JourneyStop(service, site.service(service).agency, slot, 30, status, rooms, floor, queued)
+
+    stops = (stop("aufenthaltstitel", 10, 30, "waiting"), stop("jobcenter", 11, 15, "planned"),
+             stop("anerkennung", 12, 0, "planned"), stop("gesundheit", 9, 30, "planned", days=1))
+    first = stops[0]
+    return Ticket("A-017", "journey-token-0001", first.service, first.agency, first.rooms, first.floor, 2, 10,
+                  day.replace(hour=10), print_id="journey-1", stops=stops, queued_from=first.queued_from,
+                  see_reception=see_reception)
+
+
+def ink_outside_margins(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    """Dots printed left or right of the slip's margins: a line that did not fit (nothing may be cut off).
+
+    A few dots of a glyph's overhang (the hook of a "J") are allowed into the margin.
+    """
+    margin = int(16 * image.width / 576) - 4
+    gray = image.convert("L")
+    sides = (gray.crop((0, 0, margin, gray.height)), gray.crop((gray.width - margin + 1, 0, gray.width, gray.height)))
+    return [box for side in sides if (box := ImageChops.invert(side).getbbox()) is not None]
+
+
+@pytest.mark.parametrize("lang", LOOK_AT)
+def test_slip_render_journey_at_both_widths_nothing_cut_off_and_the_qr_decodes(lang: str, artifacts_dir: Path) -> None:
+    site = printing_site()
+    out = artifacts_dir / "slips"
+    out.mkdir(exist_ok=True)
+    for see_reception in (False, True):
+        s = slip_for(site, journey_ticket(see_reception=see_reception), lang=lang, concern_id=None)
+        assert s.journey and len(s.stops) == 3 and len(s.later_stops) == 1 and s.documents
+        plain = render_slip(slip(lang), 576)
+        for width in (576, 384):
+            image = render_slip(s, width)
+            image.save(out / f"slip-{lang}-{width}-{'late' if see_reception else 'journey'}.png")
+            assert image.mode == "1" and image.width == width
+            assert image.height > plain.height   # the stops, the other day and the documents are on it
+            assert ink_outside_margins(image) == [], (lang, width)
+            assert scanned_tokens([image]) == [s.token]
+
+
+def test_slip_render_journey_lists_stops_and_says_when_and_where() -> None:
+    site = printing_site()
+    s = slip_for(site, journey_ticket(see_reception=True), lang="de", concern_id=None)
+    assert [(x.time, x.agency, x.current, x.called_from) for x in s.stops] == [
+        ("10:30", "Ausländeramt", True, ""), ("11:15", "Jobcenter", False, "11:00"),
+        ("12:00", "Anerkennungsberatung", False, "11:45")]
+    assert s.stops[0].directions_de and s.stops[0].rooms == ("E.10",)
+    assert s.later_stops[0].tomorrow and s.called_from == "10:20"   # the ticket's own queued_from, in the future
+    assert s.see_reception and s.reception_room == "E.01"
+    de = slip_labels("de").client
+    assert de.reception_first("E.01") == "Bitte gehen Sie zuerst zum Empfang (Raum E.01)."
+    assert de.reception_first("") == "Bitte gehen Sie zuerst zum Empfang."
+    assert de.called_here_from("11:00") == "Hier werden Sie ab 11:00 Uhr aufgerufen, mit derselben Nummer."
+    assert slip_labels("en").client.called_from("10:15") == "You will be called from 10:15."
+
+
+def test_slip_render_single_booked_stop_says_from_when_instead_of_the_wait() -> None:
+    site = printing_site()
+    ticket = journey_ticket()
+    single = replace(ticket, stops=())
+    s = slip_for(site, single, lang="ar", concern_id=None)
+    assert not s.journey and s.called_from == "10:20" and s.stops == ()
+    assert ink_outside_margins(render_slip(s, 384)) == []
+
+
+def test_slip_text_brackets_in_right_to_left_lines_are_mirrored() -> None:
+    runs = mirror_neutral_runs(split_runs("استلام بطاقة الإقامة (بموعد)", "Arab", False))
+    assert [r.text for r in runs] == ["استلام بطاقة الإقامة ", ")", "بموعد", "("]   # drawn right to left: "(بموعد)"
+    latin = mirror_neutral_runs(split_runs("بيانات الحساب البنكي (IBAN)", "Arab", False))
+    assert latin[-1].text == "(IBAN)"   # brackets around left-to-right text stay as they are
+
+
+def test_slip_text_an_overlong_word_is_broken_not_clipped() -> None:
+    style = Style("de", 30, bold=True)
+    lines = wrap("Donaudampfschifffahrtsgesellschaftskapitänsmützenband", style, 200)
+    assert len(lines) > 1 and all(text_width(line, style) <= 200 for line in lines)
+    assert "".join(lines) == "Donaudampfschifffahrtsgesellschaftskapitänsmützenband"

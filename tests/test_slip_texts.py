@@ -53,7 +53,7 @@ def test_slip_texts_catalogue_complete(lang: str) -> None:
         assert all(strings), f"{lang}: {m.id!r} untranslated"
         if isinstance(m.id, tuple):
             assert len(strings) == catalog.num_plurals, f"{lang}: {m.id!r} needs {catalog.num_plurals} forms"
-        for placeholder in ("{n}", "{rooms}", "{floor}"):
+        for placeholder in ("{n}", "{rooms}", "{floor}", "{time}", "{room}"):
             source = m.id if isinstance(m.id, str) else m.id[0]
             assert all((placeholder in s) == (placeholder in source) for s in strings), (lang, m.id)
         if lang != "en":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, Protocol
 
 Paper = Literal["ok", "low", "out", "unknown"]
@@ -13,8 +13,30 @@ Online = Literal["yes", "no", "unknown"]
 
 
 @dataclass(frozen=True)
+class SlipStop:
+    """One stop of a journey on the slip: when, which agency, what for, where (client's language and German)."""
+
+    time: str                      # the slot, "10:30"; "" for a walk-in stop
+    agency: str                    # the agency's short name
+    what: str                      # the service in the client's language
+    what_de: str
+    rooms: tuple[str, ...]
+    floor: int
+    directions: str = ""
+    directions_de: str = ""
+    current: bool = False          # the number is queued (or served) here now
+    called_from: str = ""          # "11:15": the same number is called here from then on
+    day: date | None = None        # a later day's stop: its date
+    tomorrow: bool = False         # ... which is tomorrow
+
+
+@dataclass(frozen=True)
 class Slip:
-    """Everything printed on one ticket slip. No name and no booking details, by construction."""
+    """Everything printed on one ticket slip. No name and no booking code, by construction.
+
+    A journey's slip also lists today's stops (``stops``, the current one marked), later days' stops and the
+    documents to bring; a walk-in's slip has none of them.
+    """
 
     ticket_id: str                 # the print job's id: a retried job with the same id never prints twice
     number: str                    # e.g. "J-017"
@@ -30,6 +52,17 @@ class Slip:
     waiting_ahead: int = 0
     issued_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
     offline: bool = False          # issued by the kiosk while the core was unreachable
+    stops: tuple[SlipStop, ...] = ()          # today's stops still ahead, in order (the current one first)
+    later_stops: tuple[SlipStop, ...] = ()    # later days' stops: check in again that morning
+    documents: tuple[tuple[str, str], ...] = ()   # what to bring: (client's language, German)
+    called_from: str = ""          # "10:45": a booked client is called from then on (instead of the wait)
+    see_reception: bool = False    # late for the slot: go to reception first
+    reception_room: str = ""       # the reception's room number, "" when unknown
+
+    @property
+    def journey(self) -> bool:
+        """More than one stop: the slip lists them instead of one "what for, where"."""
+        return len(self.stops) > 1 or bool(self.later_stops)
 
 
 @dataclass(frozen=True)

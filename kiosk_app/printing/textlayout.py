@@ -139,10 +139,31 @@ def _run_language(run: Run, style: Style) -> str | None:
     return style.lang if run.script == style.script else None
 
 
+MIRRORED = dict(zip("()[]{}<>«»‹›", ")(][}{><»«›‹", strict=True))
+
+
+def mirror_neutral_runs(runs: list[Run]) -> list[Run]:
+    """In a right-to-left line, a run of neutrals only (a bracket the script's font lacks) between right-to-left
+    runs reads right to left too: its characters reversed and its brackets mirrored, as the bidi algorithm does,
+    so "(بموعد)" is printed "(بموعد)" and not ")بموعد("."""
+    out = []
+    for i, run in enumerate(runs):
+        before = runs[i - 1].direction if i > 0 else "rtl"
+        after = runs[i + 1].direction if i + 1 < len(runs) else "rtl"
+        neutral = all(unicodedata.bidirectional(ch) in NEUTRAL for ch in run.text)
+        if run.direction == "ltr" and neutral and before == after == "rtl":   # drawn as is: visual order
+            run = Run("".join(MIRRORED.get(ch, ch) for ch in reversed(run.text)), run.script, "ltr")
+        out.append(run)
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _measure(text: str, style: Style) -> tuple[tuple[Run, float], ...]:
     out = []
-    for run in split_runs(text, style.script, style.bold):
+    runs = split_runs(text, style.script, style.bold)
+    if style.direction == "rtl":
+        runs = mirror_neutral_runs(runs)
+    for run in runs:
         length = _run_font(run, style).getlength(run.text, direction=run.direction, language=_run_language(run, style))
         out.append((run, length))
     return tuple(out)
@@ -158,7 +179,7 @@ def line_height(style: Style) -> int:
 
 
 def wrap(text: str, style: Style, width: float) -> list[str]:
-    """Greedy word wrap at spaces; a single word wider than the line is kept whole (it will be clipped)."""
+    """Greedy word wrap at spaces; a single word wider than the line is broken between characters, never clipped."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current = ""
@@ -169,8 +190,20 @@ def wrap(text: str, style: Style, width: float) -> list[str]:
                 current = word
             else:
                 current = candidate
+            while text_width(current, style) > width and len(current) > 1:
+                cut = _fitting_prefix(current, style, width)
+                lines.append(current[:cut])
+                current = current[cut:]
         lines.append(current)
     return lines
+
+
+def _fitting_prefix(text: str, style: Style, width: float) -> int:
+    """How many leading characters of ``text`` fit ``width`` (at least one)."""
+    cut = len(text) - 1
+    while cut > 1 and text_width(text[:cut], style) > width:
+        cut -= 1
+    return cut
 
 
 Align = Literal["start", "center", "end"]

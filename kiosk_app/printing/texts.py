@@ -103,6 +103,57 @@ class SlipTexts:
         return self._tr.gettext("not known yet")
 
     @property
+    def appointments_today(self) -> str:
+        # TRANSLATORS: heading above the list of today's appointments at several agencies (one ticket number)
+        return self._tr.gettext("Your appointments today")
+
+    @property
+    def now(self) -> str:
+        # TRANSLATORS: marks the appointment in the list where the client should go now
+        return self._tr.gettext("Now")
+
+    def called_here_from(self, time: str) -> str:
+        # TRANSLATORS: a later appointment of today; {time} is a time like "11:15"; the ticket number stays the same
+        return self._tr.gettext("You will be called here from {time}, with the same number.").format(time=time)
+
+    def called_from(self, time: str) -> str:
+        # TRANSLATORS: instead of the waiting time, for a client who came early for the appointment; {time} is like
+        # "10:45"
+        return self._tr.gettext("You will be called from {time}.").format(time=time)
+
+    @property
+    def other_days(self) -> str:
+        # TRANSLATORS: heading above the client's appointments on later days (same booking)
+        return self._tr.gettext("Your appointments on other days")
+
+    @property
+    def tomorrow(self) -> str:
+        # TRANSLATORS: the day of an appointment; the date follows, e.g. "Tomorrow, 25.11.2026"
+        return self._tr.gettext("Tomorrow")
+
+    @property
+    def check_in_again(self) -> str:
+        # TRANSLATORS: for the appointments on later days; "the same code" is the code on the invitation letter
+        return self._tr.gettext("Please check in again that morning with the same code.")
+
+    @property
+    def bring(self) -> str:
+        # TRANSLATORS: heading above the list of documents to bring (passport, certificates)
+        return self._tr.gettext("Please bring:")
+
+    @property
+    def late(self) -> str:
+        # TRANSLATORS: the client came too late for the booked time
+        return self._tr.gettext("You are late for your appointment.")
+
+    def reception_first(self, room: str) -> str:
+        if room:
+            # TRANSLATORS: {room} is the reception's room number, e.g. "E.01"
+            return self._tr.gettext("Please go to reception first (room {room}).").format(room=room)
+        # TRANSLATORS: the client came too late: reception decides what happens now
+        return self._tr.gettext("Please go to reception first.")
+
+    @property
     def privacy(self) -> str:
         # TRANSLATORS: privacy line at the bottom of the slip
         return self._tr.gettext("This slip carries no name. Keep it until you are called.")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..widgets import Tile
+from ..widgets import Tile, drop_children
 from .base import KioskScreen
 
 
 class ConcernsScreen(KioskScreen):
     def refresh(self, app: Any) -> None:
         grid = self.ids.tiles
-        grid.clear_widgets()
+        drop_children(grid)
         badges = {"appointment_only": app.tr(app.T.ONLY_WITH_APPOINTMENT), "closed": app.tr(app.T.CLOSED_NOW)}
         for t in app.flow.tiles():
             tile = Tile(concern=t.concern, pictogram=t.pictogram, title=app.typeset.visual(t.title, app.lang),

@@ -7,7 +7,7 @@ from typing import Any
 from kivy.metrics import dp
 
 from ..concerns import opening_hours
-from ..widgets import KLabel, LatinLabel, MirrorBox
+from ..widgets import KLabel, LatinLabel, MirrorBox, drop_children
 from .base import KioskScreen
 
 
@@ -18,7 +18,7 @@ class MessageScreen(KioskScreen):
             return
         self.ids.lines.text = "\n\n".join(app.tr(m) for m in msg.lines)
         hours = self.ids.hours
-        hours.clear_widgets()
+        drop_children(hours)
         if msg.hours_agency:
             hours.add_widget(KLabel(text=app.tr(app.T.OPENING_HOURS), font_name=app.font_bold))
             for day in opening_hours(app.site, msg.hours_agency):

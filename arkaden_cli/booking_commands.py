@@ -37,11 +37,26 @@ def _code_or_exit(store: Store, typed: str) -> str:
 def _day(text: str | None, site: Site) -> date:
     if text is None:
         return datetime.now(site.tz).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        print(f"error: {text!r} is not a date like 2026-12-02", file=sys.stderr)
-        raise SystemExit(2) from None
+    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    print(f"error: {text!r} is not a date like 2026-12-02 or 02.12.2026", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _implausible(site: Site, b: ImportedBooking) -> str | None:
+    """Why a booking looks wrong though it can be stored: in the past, or when its agency is closed."""
+    if b.cancelled:
+        return None
+    local = b.slot.astimezone(site.tz)
+    if local < datetime.now(site.tz) - timedelta(days=1):
+        return f"{local:%d.%m.%Y %H:%M} is in the past"
+    agency = site.agency_of_service(b.service)
+    if not agency.is_open(local):
+        return f"{agency.short} is closed at {local:%a %d.%m. %H:%M} (the booking is kept; check the time)"
+    return None
 
 
 def cmd_bookings_add(args: argparse.Namespace) -> int:
@@ -57,6 +72,9 @@ def cmd_bookings_add(args: argparse.Namespace) -> int:
     except BookingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    doubt = _implausible(site, booking)
+    if doubt:
+        print(f"warning: {doubt}", file=sys.stderr)
     item = _input(site, booking)
     if journey is not None:
         item = BookingInput(**{**item.__dict__, "journey": journey})
@@ -75,13 +93,19 @@ def cmd_bookings_import(args: argparse.Namespace) -> int:
     except (BookingError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    refused = [x for x in result.problems if not x.warning]
     for problem in result.problems:
-        print(f"{args.file}:{problem.line}: {problem.reason}", file=sys.stderr)
+        kind = "warning: " if problem.warning else ""
+        print(f"{args.file}:{problem.line}: {kind}{problem.reason}", file=sys.stderr)
+    for b in result.bookings:
+        doubt = _implausible(site, b)
+        if doubt:
+            print(f"{args.file}:{b.line}: warning: {doubt}", file=sys.stderr)
     summary = store_from(args).import_bookings([_input(site, b) for b in result.bookings])
     print(f"read {len(result.bookings)} bookings: {summary.added} added, {summary.updated} updated, "
-          f"{summary.cancelled} cancelled, {summary.unchanged} unchanged; {len(result.problems)} rows refused"
-          f"; {len(summary.journeys)} journeys")
-    return 1 if result.problems else 0
+          f"{summary.cancelled} cancelled, {summary.unchanged} unchanged; {len(refused)} refused "
+          f"(see the lines above); {len(summary.journeys)} journeys")
+    return 1 if refused else 0
 
 
 def cmd_bookings_list(args: argparse.Namespace) -> int:
@@ -102,9 +126,17 @@ def cmd_bookings_list(args: argparse.Namespace) -> int:
 def cmd_bookings_cancel(args: argparse.Namespace) -> int:
     store = store_from(args)
     code = _code_or_exit(store, args.code)
+    journey = store.journey(code)
+    target = journey.code if journey else code
     n = store.cancel(code, args.booking)
-    print(f"cancelled {n} booking(s) of {codes.display(code)}")
-    return 0 if n else 1
+    via = f" (the code leads to {codes.display(target)})" if target != code else ""
+    if not n:
+        what = f"booking #{args.booking} is not an open booking of" if args.booking else "no open booking left in"
+        print(f"nothing cancelled: {what} {codes.display(code)}{via}", file=sys.stderr)
+        return 1
+    print(f"cancelled {n} booking(s) of {codes.display(code)}{via}; a re-import of the agency's file does not "
+          "bring them back")
+    return 0
 
 
 def cmd_journeys_list(args: argparse.Namespace) -> int:
@@ -133,7 +165,15 @@ def cmd_journeys_list(args: argparse.Namespace) -> int:
 
 def cmd_journeys_join(args: argparse.Namespace) -> int:
     store = store_from(args)
-    found = [_code_or_exit(store, c) for c in args.codes]
+    found = list(dict.fromkeys(_code_or_exit(store, c) for c in args.codes))
+    if len({j.code for c in found if (j := store.journey(c)) is not None}) < 2:
+        print("error: give two or more codes of different journeys", file=sys.stderr)
+        return 2
+    parts = [j for c in found if (j := store.journey(c)) is not None]
+    if len({j.language for j in parts if j.stops}) > 1 or len({j.party_size for j in parts if j.stops}) > 1:
+        print("warning: these journeys were booked for different languages or party sizes: are they the same "
+              "client? (" + ", ".join(f"{codes.display(j.code)} {j.language} x{j.party_size}" for j in parts) + ")",
+              file=sys.stderr)
     target = store.join(found)
     journey = store.journey(target)
     print(f"joined into {codes.display(target)}: {len(journey.stops) if journey else 0} bookings; "

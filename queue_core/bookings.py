@@ -51,6 +51,7 @@ class ImportedBooking:
 class ImportProblem:
     line: int
     reason: str               # every problem of the row, in plain words, joined by "; "
+    warning: bool = False     # said, but nothing was refused (e.g. a column that is ignored)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def read_csv(site: Site, text: str) -> ImportResult:
     except CsvError as exc:
         raise BookingError(str(exc)) from None
     result = _collect(site, table.rows)
-    header = [ImportProblem(line, reason) for line, reason in table.problems]
+    header = [ImportProblem(line, reason, warning=True) for line, reason in table.problems]
     return ImportResult(result.bookings, header + result.problems)
 
 

@@ -250,6 +250,8 @@ class Store:
             if known is not None and b.ref is not None:
                 known[(b.agency, b.ref)] = record  # a later row of the same chunk finds it
             return ("cancelled" if b.cancelled else "added"), code
+        if row.cancelled_here:  # the centre cancelled it: the agency's file does not bring it back
+            fields["cancelled"] = True
         stored = {k: getattr(row, k) for k in fields}
         stored["slot_start"] = _utc(stored["slot_start"])
         if stored == fields:
@@ -365,7 +367,7 @@ class Store:
                 q = q.where(BookingRecord.id == booking_id)
             rows = s.exec(q).all()
             for r in rows:
-                r.cancelled, r.updated_at = True, datetime.now(UTC)
+                r.cancelled, r.cancelled_here, r.updated_at = True, True, datetime.now(UTC)
                 s.add(r)
             s.commit()
             return len(rows)

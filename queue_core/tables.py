@@ -63,6 +63,7 @@ class BookingRecord(SQLModel, table=True):
     interpreter: bool = False
     step_free: bool = False
     cancelled: bool = False
+    cancelled_here: bool = Field(default=False, description="cancelled in arkaden: a re-import does not revive it")
     created_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     updated_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,28 @@ def test_stats_command_reads_the_event_log(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     rows = {x["service"]: x for x in json.loads(r.stdout)["services"]}
     assert rows["jobcenter"]["arrivals"] == 1 and rows["aufenthalt"]["arrivals"] == 0
+
+
+@pytest.mark.slow  # starts processes
+def test_a_cancel_in_arkaden_sticks_and_warnings_refuse_nothing(tmp_path: Path) -> None:
+    site = str(REPO / "sites" / "kia-aachen-arkaden.toml")
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    csv = tmp_path / "t.csv"
+    csv.write_text("ref,service,slot,langauge\n"
+                   "JC-1,jobcenter,2026-12-02 10:00,ar\nJC-2,jobcenter,2026-12-06 10:00,ar\n", encoding="utf-8")
+    r = arkaden("bookings", "import", "--site", site, "--db-url", db, str(csv))
+    assert r.returncode == 0 and "2 added" in r.stdout and "0 refused" in r.stdout, r.stdout + r.stderr
+    assert "t.csv:1: warning: column 'langauge'" in r.stderr
+    assert "t.csv:3: warning: Jobcenter is closed at Sun 06.12." in r.stderr  # stored, but worth a look
+    store = Store(db)
+    code = store.bookings_between(datetime.fromisoformat("2026-12-02T00:00+01:00"),
+                                  datetime.fromisoformat("2026-12-03T00:00+01:00"))[0].code
+    store.close()
+    r = arkaden("bookings", "cancel", code, "--db-url", db)
+    assert r.returncode == 0 and "does not bring them back" in r.stdout
+    r = arkaden("bookings", "import", "--site", site, "--db-url", db, str(csv))
+    assert "2 unchanged" in r.stdout, r.stdout  # the agency's file does not revive what the centre cancelled
+    listed = arkaden("bookings", "list", "--site", site, "--db-url", db, "--date", "02.12.2026")
+    assert "CANCELLED" in listed.stdout, listed.stdout
+    again = arkaden("bookings", "cancel", code, "--db-url", db)
+    assert again.returncode == 1 and "nothing cancelled" in again.stderr

@@ -73,14 +73,18 @@ def read_bookings(site: Site, path: Path) -> ImportResult:
     readers = {".csv": read_csv, ".ics": read_ics}
     reader = readers.get(path.suffix.lower())
     if reader is None:
-        raise BookingError(f"{path}: not a .csv or .ics file")
+        raise BookingError(f"{path}: not a .csv or .ics file (from Excel: save as 'CSV UTF-8 (durch "
+                           "Trennzeichen getrennt)')")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
     except OSError as exc:
         raise BookingError(f"{path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
-        raise BookingError(f"{path}: not UTF-8 text (byte {exc.start}); in Excel save as "
-                           "'CSV UTF-8 (durch Trennzeichen getrennt)'") from None
+        line = raw[:exc.start].count(b"\n") + 1
+        guess = raw[exc.start:exc.start + 1].decode("cp1252", errors="replace")
+        raise BookingError(f"{path}:{line}: not UTF-8 text (the character {guess!r} is in an older Windows "
+                           "encoding); in Excel save as 'CSV UTF-8 (durch Trennzeichen getrennt)'") from None
     try:
         return reader(site, text)
     except BookingError as exc:

@@ -204,7 +204,7 @@ def test_booking_import_file_by_suffix_and_its_whole_file_errors(mini: Site, tmp
     assert [b.ref for b in read_bookings(mini, good).bookings] == ["A"]
     latin = tmp_path / "latin.csv"
     latin.write_bytes("ref;service;slot\nA-Ä;jobcenter;2026-12-02 09:30\n".encode("cp1252"))
-    with pytest.raises(BookingError, match="latin.csv: not UTF-8"):
+    with pytest.raises(BookingError, match="latin.csv:2: not UTF-8 text \\(the character 'Ä'"):
         read_bookings(mini, latin)
     with pytest.raises(BookingError, match=r"b.xlsx: not a \.csv or \.ics file"):
         read_bookings(mini, tmp_path / "b.xlsx")

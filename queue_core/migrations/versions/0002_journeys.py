@@ -52,7 +52,6 @@ def upgrade() -> None:
         sa.Column("interpreter", sa.Boolean(), nullable=False),
         sa.Column("step_free", sa.Boolean(), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
-        sa.Column("cancelled_here", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("agency", "external_ref"),

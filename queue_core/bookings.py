@@ -209,7 +209,9 @@ def _service(site: Site, name: str, raw: Raw) -> str:
     text = _text(raw).lower()
     known = [s.id for s in site.services]
     if not text:
-        raise _Bad(f"{name} is missing")
+        hint = " (in Outlook: give the event a category named like the service, e.g. 'jobcenter')" \
+            if name == "X-ARKADEN-SERVICE" else ""
+        raise _Bad(f"{name} is missing{hint}")
     if text not in known:
         raise _Bad(f"unknown {name} {_text(raw)!r} (the site's services: {', '.join(known)})")
     return text

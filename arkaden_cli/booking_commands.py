@@ -114,6 +114,8 @@ def cmd_bookings_list(args: argparse.Namespace) -> int:
     start = datetime.combine(day, time(), tzinfo=site.tz)
     rows = store_from(args).bookings_between(start, start + timedelta(days=1))
     print(f"{len(rows)} bookings on {day:%d.%m.%Y}")
+    if rows:
+        print("time  min  code      #booking service                language, people  agency's ref  notes")
     for r in rows:
         flags = " ".join(f for f, on in (("interpreter", r.interpreter), ("step-free", r.step_free),
                                          ("CANCELLED", r.cancelled)) if on)

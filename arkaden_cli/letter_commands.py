@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from queue_rules import codes
@@ -24,6 +24,7 @@ def _language(site: Site, journey: Journey, asked: str | None) -> str:
     """The letter's language: --lang if the site offers it, else the journey's, else German (with a warning)."""
     offered = site.site.languages
     if asked is not None:
+        asked = asked.strip().lower()
         if asked not in offered:
             raise _fail(f"the site does not offer language {asked!r} (it offers {', '.join(offered)})")
         return asked
@@ -51,7 +52,9 @@ def _write(site: Site, journey: Journey, lang: str, path: Path) -> None:
 
 
 def cmd_bookings_letter(args: argparse.Namespace) -> int:
-    if (args.code is None) == (args.all is None):
+    if args.code is not None and args.all is not None:
+        raise _fail("give either a booking code or --all DATE, not both")
+    if args.code is None and args.all is None:
         raise _fail("give a booking code, or --all DATE for every journey of a day")
     site = site_or_exit(args.site)
     store = store_from(args)
@@ -59,7 +62,10 @@ def cmd_bookings_letter(args: argparse.Namespace) -> int:
         try:
             day = date.fromisoformat(args.all)
         except ValueError:
-            raise _fail(f"{args.all!r} is not a date like 2026-12-02") from None
+            try:
+                day = datetime.strptime(args.all, "%d.%m.%Y").date()
+            except ValueError:
+                raise _fail(f"{args.all!r} is not a date like 2026-12-02 or 02.12.2026") from None
         out = Path(args.out or ".")
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -77,7 +83,10 @@ def cmd_bookings_letter(args: argparse.Namespace) -> int:
     if journey is None:
         raise _fail(f"no journey with code {codes.display(code)}")
     lang = _language(site, journey, args.lang)
-    _write(site, journey, lang, Path(args.out or f"{codes.display(code)}.pdf"))
+    out = Path(args.out or f"{codes.display(code)}.pdf")
+    if out.is_dir():  # a folder: the letter goes into it, named by its code
+        out = out / f"{codes.display(code)}.pdf"
+    _write(site, journey, lang, out)
     return 0
 
 
@@ -88,7 +97,8 @@ def add_letter_parser(bookings: argparse._SubParsersAction[argparse.ArgumentPars
     p.add_argument("--all", metavar="DATE", help="every journey with a stop that day (YYYY-MM-DD), one PDF each, "
                                                  "named by its code, in its language")
     p.add_argument("--lang", help="the reader's language, printed beside German (default: the journey's)")
-    p.add_argument("--out", help="the PDF file (default CODE.pdf); with --all, the directory (default: here)")
+    p.add_argument("--out", help="the PDF file, or a folder to put CODE.pdf in (default: CODE.pdf here); with "
+                                 "--all, the folder (default: here)")
     p.add_argument("--site", required=True)
     with_db(p)
     p.set_defaults(func=cmd_bookings_letter)

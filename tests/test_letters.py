@@ -486,6 +486,12 @@ def test_letter_command_writes_one_letter_or_a_days_letters(tmp_path: Path,
     out = tmp_path / "one" / "letter.pdf"
     assert _letter_command([codes.display(first).lower(), "--out", str(out), *common]) == 0
     assert out.read_bytes().startswith(b"%PDF") and "(ar)" in capsys.readouterr().out
+    # a folder as --out: the letter goes into it by its code; the language's case does not matter
+    assert _letter_command([codes.display(first), "--out", str(tmp_path / "one"), "--lang", "DE", *common]) == 0
+    assert (tmp_path / "one" / f"{codes.display(first)}.pdf").exists() and "(de)" in capsys.readouterr().out
+    assert _letter_command(["--all", "24.11.2026", "--out", str(tmp_path / "dotted"), *common]) == 0
+    assert len(list((tmp_path / "dotted").iterdir())) == 2
+    capsys.readouterr()
 
     assert _letter_command(["--all", "2026-11-24", "--out", str(tmp_path / "day"), *common]) == 0
     written = sorted(p.name for p in (tmp_path / "day").iterdir())
@@ -499,8 +505,8 @@ def test_letter_command_writes_one_letter_or_a_days_letters(tmp_path: Path,
             ([unknown[:-1] + ("A" if unknown[-1] != "A" else "C")], "is not a booking code"),
             ([first, "--lang", "ti"], "the site does not offer language 'ti' (it offers de, ar)"),
             ([], "give a booking code, or --all DATE"),
-            ([first, "--all", "2026-11-24"], "give a booking code, or --all DATE"),
-            (["--all", "24.11.2026"], "is not a date")):
+            ([first, "--all", "2026-11-24"], "not both"),
+            (["--all", "24.13.2026"], "is not a date")):
         with pytest.raises(SystemExit) as exc:
             _letter_command([*argv, "--out", str(tmp_path / "x.pdf"), *common])
         assert exc.value.code == 2, argv

@@ -85,8 +85,8 @@ class Decider:
             service_id = concern.service
         else:
             code = cmd.booking_code or ""
-            journey, stops = self._guarded(kiosk, now, lambda: self._open_stops(state, code, now))
-            visit = _open_visit(state, self.store.aliases(journey.code))
+            journey, stops, aliases = self._guarded(kiosk, now, lambda: self._open_stops(state, code, now))
+            visit = _open_visit(state, aliases)
             if visit is not None:  # joined after this visit checked in: its new stops join the visit, same number
                 return self._add_stops(state, visit, journey, stops, cmd, now)
             first, rest = stops[0], stops[1:]
@@ -163,17 +163,20 @@ class Decider:
             raise Rejected("no_booking", "no appointment for this booking code")
         return journey
 
-    def _open_stops(self, state: DayState, typed: str, now: datetime) -> tuple[Journey, tuple[BookedStop, ...]]:
-        """A journey and its stops today that no visit of today covers yet (the whole journey checks in at once)."""
+    def _open_stops(self, state: DayState, typed: str,
+                    now: datetime) -> tuple[Journey, tuple[BookedStop, ...], set[str]]:
+        """A journey, its stops today that no visit of today covers yet (the whole journey checks in at once),
+        and the codes that lead to it."""
         journey = self._journey(typed)
         today = journey.on_day(local_day(now, self.site.tz), self.site)
         if not today:
             raise Rejected("no_booking", "no appointment today for this booking code")
-        used = _covered(state, self.store.aliases(journey.code))
+        aliases = self.store.aliases(journey.code)
+        used = _covered(state, aliases)
         open_ = tuple(s for s in today if not _is_covered(s, used))
         if not open_:
             raise Rejected("checked_in", "this code's appointments today are checked in already")
-        return journey, open_
+        return journey, open_, aliases
 
     def _later_days(self, journey: Journey, now: datetime) -> tuple[BookedStop, ...]:
         today = local_day(now, self.site.tz)

@@ -319,9 +319,7 @@ class Store:
             return {}
         with Session(self.engine) as s:
             rows = s.exec(select(BookingRecord).where(col(BookingRecord.id).in_(ids))).all()
-            return {r.id: BookingRow(r.journey, BookedStop(r.id, r.service, _utc(r.slot_start), r.slot_minutes,
-                                                           r.external_ref), r.agency, r.language, r.party_size,
-                                     r.interpreter, r.step_free, r.cancelled) for r in rows if r.id is not None}
+            return {r.id: _row(r) for r in rows if r.id is not None}
 
     def journeys_on(self, day: date, tz: ZoneInfo) -> list[Journey]:
         """Every journey with a booking that day (local), by its first slot."""
@@ -330,19 +328,20 @@ class Store:
             found = s.exec(select(BookingRecord.journey).where(
                 col(BookingRecord.cancelled).is_(False), BookingRecord.slot_start >= _utc(start),
                 BookingRecord.slot_start < _utc(start + timedelta(days=1))).distinct()).all()
-            journeys = [j for code in found if (j := self._load(s, code)) is not None]
+            rows = s.exec(select(BookingRecord).where(col(BookingRecord.journey).in_(found),
+                                                      col(BookingRecord.cancelled).is_(False))
+                          .order_by(col(BookingRecord.slot_start), col(BookingRecord.id))).all()
+        by_code: dict[str, list[BookingRecord]] = {}
+        for r in rows:  # every journey's bookings in one query, not one query per journey
+            by_code.setdefault(r.journey, []).append(r)
+        journeys = [_journey(code, found_rows) for code, found_rows in by_code.items()]
         return sorted(journeys, key=lambda j: (j.stops[0].slot, j.code))
 
-    def _load(self, s: Session, code: str) -> Journey | None:
+    def _load(self, s: Session, code: str) -> Journey:
         rows = s.exec(select(BookingRecord).where(BookingRecord.journey == code, col(BookingRecord.cancelled)
                                                   .is_(False)).order_by(col(BookingRecord.slot_start),
                                                                         col(BookingRecord.id))).all()
-        if not rows:
-            return Journey(code, "de", 1, False, False, ())
-        stops = tuple(BookedStop(r.id or 0, r.service, _utc(r.slot_start), r.slot_minutes, r.external_ref)
-                      for r in rows)
-        return Journey(code, rows[0].language, max(r.party_size for r in rows), any(r.interpreter for r in rows),
-                       any(r.step_free for r in rows), stops)
+        return _journey(code, list(rows))
 
     def bookings_between(self, start: datetime, end: datetime, *, service: str | None = None) -> list[BookingRow]:
         """Bookings with slots in [start, end) (cancelled ones too), by slot; of one service if given."""
@@ -352,9 +351,7 @@ class Store:
             if service is not None:
                 q = q.where(BookingRecord.service == service)
             rows = s.exec(q.order_by(col(BookingRecord.slot_start), col(BookingRecord.id))).all()
-            return [BookingRow(r.journey, BookedStop(r.id or 0, r.service, _utc(r.slot_start), r.slot_minutes,
-                                                     r.external_ref), r.agency, r.language, r.party_size,
-                               r.interpreter, r.step_free, r.cancelled) for r in rows]
+            return [_row(r) for r in rows]
 
     def cancel(self, code: str, booking_id: int | None = None) -> int:
         """Cancel a journey's bookings (or one of them); returns how many were cancelled."""
@@ -392,6 +389,23 @@ class Store:
                 s.add(record)
             s.commit()
             return target
+
+
+def _stop(r: BookingRecord) -> BookedStop:
+    return BookedStop(r.id or 0, r.service, _utc(r.slot_start), r.slot_minutes, r.external_ref)
+
+
+def _row(r: BookingRecord) -> BookingRow:
+    return BookingRow(r.journey, _stop(r), r.agency, r.language, r.party_size, r.interpreter, r.step_free,
+                      r.cancelled)
+
+
+def _journey(code: str, rows: list[BookingRecord]) -> Journey:
+    """A journey from its bookings (not cancelled, in slot order); what to prepare comes from all of them."""
+    if not rows:
+        return Journey(code, "de", 1, False, False, ())
+    return Journey(code, rows[0].language, max(r.party_size for r in rows), any(r.interpreter for r in rows),
+                   any(r.step_free for r in rows), tuple(_stop(r) for r in rows))
 
 
 def _resolve(s: Session, code: str) -> str:

@@ -14,7 +14,7 @@ from queue_protocol import CounterAction, ReceptionAction
 from queue_rules import events as ev
 from queue_rules.journeys import timing
 from queue_rules.site import Site
-from queue_rules.state import ACTIVE, CounterStatus, DayState, Ticket, TicketStatus, local_day
+from queue_rules.state import ACTIVE, CounterStatus, DayState, Ticket, TicketStatus, local_day, plan_with_booking
 
 
 class Rejected(Exception):
@@ -200,16 +200,6 @@ class DeskBooking:
     minutes: int
 
 
-def _with_booked(state: DayState, t: Ticket, booked: ev.StopBooked) -> Ticket:
-    """The ticket as it will be once the booking is applied (its plan gains a stop later today)."""
-    plan = list(t.plan)
-    if local_day(booked.slot, state.tz) == local_day(booked.at, state.tz):
-        stop = ev.PlanStop(service=booked.service, slot=booked.slot, minutes=booked.minutes)
-        at = next((i for i, s in enumerate(plan) if s.slot is not None and s.slot > booked.slot), len(plan))
-        plan.insert(at, stop)
-    return replace(t, plan=plan)
-
-
 def counter_action(
     state: DayState, site: Site, counter_id: str, action: CounterAction, *, now: datetime, actor: str,
     to_service: str | None = None, note: str = "", booking: DeskBooking | None = None,
@@ -291,7 +281,8 @@ def counter_action(
         booked = ev.StopBooked(at=now, actor=actor, ticket=t.id, counter=counter_id, journey=booking.journey,
                                service=to_service, slot=booking.slot, minutes=booking.minutes, note=note)
         return [booked, ev.TicketCompleted(at=now, actor=actor, ticket=t.id, counter=counter_id),
-                *continue_journey(site, _with_booked(state, t, booked), now=now, actor=actor)]
+                *continue_journey(site, replace(t, plan=plan_with_booking(t.plan, booked, state.tz)), now=now,
+                                 actor=actor)]
     if action == "pause":
         if current is not None:
             raise Rejected("busy", f"finish ticket {current.number} before pausing")

@@ -271,10 +271,16 @@ def _stop_booked(state: DayState, e: ev.StopBooked) -> None:
     t.handovers += 1
     if e.note:
         t.note = e.note
-    if local_day(e.slot, state.tz) == state.day:  # later today: the visit goes on there; tomorrow: a new check-in
-        stop = ev.PlanStop(service=e.service, slot=e.slot, minutes=e.minutes)
-        at = next((i for i, s in enumerate(t.plan) if s.slot is not None and s.slot > e.slot), len(t.plan))
-        t.plan.insert(at, stop)
+    t.plan = plan_with_booking(t.plan, e, state.tz)
+
+
+def plan_with_booking(plan: list[ev.PlanStop], e: ev.StopBooked, tz: ZoneInfo) -> list[ev.PlanStop]:
+    """A visit's plan once a desk booked it into a slot: later today it goes on there (in slot order);
+    a slot tomorrow is a new check-in then, and today's plan stays as it is."""
+    if local_day(e.slot, tz) != local_day(e.at, tz):
+        return list(plan)
+    at = next((i for i, s in enumerate(plan) if s.slot is not None and s.slot > e.slot), len(plan))
+    return [*plan[:at], ev.PlanStop(service=e.service, slot=e.slot, minutes=e.minutes), *plan[at:]]
 
 
 def _advanced(state: DayState, e: ev.TicketAdvanced) -> None:

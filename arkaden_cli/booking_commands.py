@@ -13,7 +13,7 @@ from queue_core.store import BookingInput, Store
 from queue_rules import codes, journeys
 from queue_rules.site import Site
 
-from .common import site_or_exit, store_from, with_db
+from .common import parse_day, site_or_exit, store_from, with_db
 
 
 def _input(site: Site, b: ImportedBooking) -> BookingInput:
@@ -37,13 +37,11 @@ def _code_or_exit(store: Store, typed: str) -> str:
 def _day(text: str | None, site: Site) -> date:
     if text is None:
         return datetime.now(site.tz).date()
-    for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
-        try:
-            return parse(text)
-        except ValueError:
-            pass
-    print(f"error: {text!r} is not a date like 2026-12-02 or 02.12.2026", file=sys.stderr)
-    raise SystemExit(2)
+    day = parse_day(text)
+    if day is None:
+        print(f"error: {text!r} is not a date like 2026-12-02 or 02.12.2026", file=sys.stderr)
+        raise SystemExit(2)
+    return day
 
 
 def _implausible(site: Site, b: ImportedBooking) -> str | None:

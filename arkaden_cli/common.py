@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as daytime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -91,3 +91,15 @@ def child_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE_ROOT), env.get("PYTHONPATH")]))
     env.update(extra)
     return env
+
+
+def parse_day(text: str) -> date | None:
+    """A day as people write it here: 2026-12-02 or 02.12.2026; None when it is neither."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(text, "%d.%m.%Y").date()
+    except ValueError:
+        return None

@@ -25,7 +25,7 @@ from queue_core.service import Incoming, QueueService
 from queue_core.store import Store
 from queue_rules import codes
 from queue_rules.site import Site
-from queue_rules.state import DayState, Ticket, TicketStatus
+from queue_rules.state import DayState, Ticket, TicketStatus, evolve
 
 from .journey_plan import day_journeys
 from .population import CONCERN_WEIGHTS, DEFAULT_CONCERN_WEIGHT, NO_SHOW_SHARE, TRANSFER_SHARE, TRANSFERS
@@ -121,9 +121,10 @@ class Day:
     def _booked(self, code: str) -> None:
         self.send(self.topics.checkin(self.kiosk), p.CheckIn(id=f"b{next(self.ids)}", booking_code=code))
 
-    def _counter(self, counter: str, action: p.CounterAction, **kw: str) -> dict[str, object]:
-        return self.send(self.topics.counter_cmd(counter),
-                         p.CounterCommand(id=f"c{next(self.ids)}", action=action, **kw))  # type: ignore[arg-type]  # str kwargs: to_service, note
+    def _counter(self, counter: str, action: p.CounterAction, *, to_service: str | None = None,
+                 note: str = "") -> dict[str, object]:
+        return self.send(self.topics.counter_cmd(counter), p.CounterCommand(
+            id=f"c{next(self.ids)}", action=action, to_service=to_service, note=note))
 
     def _current(self, counter: str) -> Ticket | None:
         cs = self.service.state.counters.get(counter)
@@ -197,8 +198,6 @@ def _first_slots(store: Store, journey_codes: tuple[str, ...]) -> list[tuple[dat
 
 def figures_from_log(site: Site, store: Store, day: date) -> DayFigures:
     """The day's figures, replayed from the event log."""
-    from queue_rules.state import evolve
-
     state = DayState(tz=site.tz, estimate_window=site.policy.estimate_window)
     for e in store.events(day=day):
         evolve(state, e)

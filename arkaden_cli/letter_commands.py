@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date, datetime
 from pathlib import Path
 
 from queue_rules import codes
 from queue_rules.journeys import Journey
 from queue_rules.site import Site
 
-from .common import site_or_exit, store_from, with_db
+from .common import parse_day, site_or_exit, store_from, with_db
 
 
 def _fail(message: str) -> SystemExit:
@@ -59,13 +58,9 @@ def cmd_bookings_letter(args: argparse.Namespace) -> int:
     site = site_or_exit(args.site)
     store = store_from(args)
     if args.all is not None:
-        try:
-            day = date.fromisoformat(args.all)
-        except ValueError:
-            try:
-                day = datetime.strptime(args.all, "%d.%m.%Y").date()
-            except ValueError:
-                raise _fail(f"{args.all!r} is not a date like 2026-12-02 or 02.12.2026") from None
+        day = parse_day(args.all)
+        if day is None:
+            raise _fail(f"{args.all!r} is not a date like 2026-12-02 or 02.12.2026")
         out = Path(args.out or ".")
         try:
             out.mkdir(parents=True, exist_ok=True)

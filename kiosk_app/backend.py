@@ -170,6 +170,8 @@ class FakeBackend:
     unavailable: bool = False      # behaves like an unreachable core
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     reception_when_late: bool = False
+    refuse_lookups_with: str = ""  # every booking-code look-up is refused with this code (tests)
+    booked_slips: dict[str, str] = field(default_factory=dict)  # slip token -> the journey's code a desk booked
     requests: list[CheckInRequest] = field(default_factory=list)
     lookups: list[str] = field(default_factory=list)   # booking codes asked for
     _seq: dict[str, itertools.count[int]] = field(default_factory=dict)
@@ -178,6 +180,8 @@ class FakeBackend:
         self.lookups.append(booking_code)
         if self.unavailable:
             return LookupResult("unavailable", error="no reply")
+        if self.refuse_lookups_with:
+            return LookupResult("refused", error=self.refuse_lookups_with)
         found = self.bookings.get(booking_code)
         return LookupResult("found", tuple(found)) if found else LookupResult("refused", error="no_booking")
 
@@ -185,6 +189,8 @@ class FakeBackend:
         if self.unavailable:
             return LookupResult("unavailable", error="no reply")
         info = self.tickets.get(token)
+        if info is None and token in self.booked_slips:  # a slip of an earlier day, booked on at a desk
+            return LookupResult("found", booking_code=self.booked_slips[token])
         return LookupResult("found", ticket=info) if info else LookupResult("refused", error="unknown_ticket")
 
     def check_in(self, request: CheckInRequest) -> CheckInResult:

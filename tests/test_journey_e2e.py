@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -223,9 +223,9 @@ def test_a_journey_from_the_ics_import_to_the_last_desk(
             assert reply is not None and reply.ok, reply
             return reply
 
-        def wait_for(pred: object, what: str) -> None:
+        def wait_for(pred: Callable[[], bool], what: str) -> None:
             deadline = time.monotonic() + 10
-            while not pred():  # type: ignore[operator]  # a lambda
+            while not pred():
                 assert time.monotonic() < deadline, what
                 time.sleep(0.05)
 

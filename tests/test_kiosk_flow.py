@@ -14,7 +14,7 @@ import pytest
 from host_support.site_file import load_site
 from kiosk_app import journey
 from kiosk_app import texts as T
-from kiosk_app.backend import Appointment, FakeBackend, JourneyStop, LookupResult, Ticket, TicketInfo
+from kiosk_app.backend import Appointment, FakeBackend, JourneyStop, Ticket, TicketInfo
 from kiosk_app.flow import KioskFlow
 from kiosk_app.printing.fake import FakeTicketPrinter
 from kiosk_app.printing.port import PrinterStatus
@@ -177,7 +177,7 @@ def test_kiosk_mistyped_code_is_told_at_once_without_asking_the_core() -> None:
 def test_kiosk_core_reply_mistyped_code_gets_the_same_message(where: str) -> None:
     flow, backend, _, _ = make(bookings={CODE: [Appointment("jobcenter", TUESDAY_10, False)]})
     if where == "lookup":
-        backend.lookup = lambda code: LookupResult("refused", error="mistyped_code")  # type: ignore[method-assign]
+        backend.refuse_lookups_with = "mistyped_code"
         flow.scan("ARKADEN-B:KIA-4711")    # an older code: not checked here, the core answers
     else:
         backend.refuse_with = "mistyped_code"
@@ -355,6 +355,6 @@ def test_kiosk_unreachable_core_without_offline_ticket_says_so() -> None:
 
 def test_kiosk_scanned_slip_of_a_visit_booked_into_today_checks_in_with_its_code() -> None:
     flow, backend, _, _ = make(bookings={CODE: [Appointment("jobcenter", TUESDAY_10, False)]})
-    backend.lookup_ticket = lambda token: LookupResult("found", booking_code=CODE)  # type: ignore[method-assign]
+    backend.booked_slips["tok-abcdefgh"] = CODE
     flow.scan("ARKADEN-T:tok-abcdefgh")
     assert flow.step == "appointments" and flow.code == CODE and backend.lookups == [CODE]

@@ -16,6 +16,7 @@ import pytest
 
 from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, free_port
 from arkaden_cli.xvfb import Xvfb, XvfbError
+from queue_core.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Whole files that start real apps, secured brokers, the demo, the benchmark or a fresh venv: seconds to
@@ -218,3 +219,12 @@ def xserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[XServer]:
         pytest.fail(str(exc), pytrace=False)
     yield XServer(xvfb.display, xvfb.proc, tmp_path_factory.mktemp("xhome"))
     xvfb.stop()
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """A migrated store on SQLite and on PostgreSQL (the db_url fixture's parameters)."""
+    s = Store(db_url)
+    s.migrate()
+    yield s
+    s.close()

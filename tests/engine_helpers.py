@@ -23,6 +23,16 @@ MINI = Path(__file__).parent / "sites" / "mini.toml"
 MORNING = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
 
 
+class Clock:
+    """A clock the test moves by hand: `clock.now = ...`."""
+
+    def __init__(self, now: datetime = MORNING):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def mini_site() -> Site:
     return load_site(MINI)
 

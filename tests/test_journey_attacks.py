@@ -7,7 +7,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from queue_core.store import BookingInput, Store
 from queue_rules import codes
 from queue_rules.site import Site, parse_site
 
-from .engine_helpers import MINI, book
+from .engine_helpers import MINI, Clock, book
 
 REAL = Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml"
 KIOSK = "kiosk-eingang"
@@ -34,22 +33,6 @@ NOTE = "Zeugnisse aus Damaskus liegen vor, Übersetzung fehlt noch"
 
 def local(hh: int, mm: int = 0, days: int = 0) -> datetime:
     return DAY + timedelta(days=days, hours=hh - 1, minutes=mm)
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")

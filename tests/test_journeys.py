@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from queue_core.store import Store
 from queue_rules import engine
 from queue_rules.site import Site, parse_site
 
-from .engine_helpers import MINI, book
+from .engine_helpers import MINI, Clock, book
 
 REAL = Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml"
 T = p.Topics("kia-aachen")
@@ -28,22 +27,6 @@ DAY = datetime(2026, 12, 2, tzinfo=UTC)  # a Wednesday
 
 def local(hh: int, mm: int = 0, days: int = 0) -> datetime:
     return DAY + timedelta(days=days, hours=hh, minutes=mm) - TZ_OFFSET
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def send(svc: QueueService, topic: str, payload: dict[str, object], reply_to: str = REPLY) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -12,26 +12,10 @@ from queue_core.service import Incoming, QueueService
 from queue_core.store import Store
 from queue_protocol.scan import classify_scan, ticket_qr
 
-from .engine_helpers import MORNING, book, mini_site, unknown_code
+from .engine_helpers import MORNING, Clock, book, mini_site, unknown_code
 
 T = p.Topics("mini")
 REPLY = T.reply("kiosk-1")
-
-
-class Clock:
-    def __init__(self, now: datetime = MORNING):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def store(db_url: str) -> Store:
-    s = Store(db_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def make(store: Store, clock: Clock | None = None) -> QueueService:

@@ -16,28 +16,15 @@ from typing import Any
 
 def main() -> None:
     cfg = json.loads(Path(sys.argv[1]).read_text())
-    import argparse
+    from tests.ui.kiosk_setup import driven_kiosk
 
-    from kiosk_app.main import add_arguments, build_parts, prepare, settings_from
+    kiosk = driven_kiosk(cfg, name="kiosk-journey-test", inactivity=120)
+    parts, printer, scanner, app = kiosk.parts, kiosk.printer, kiosk.scanner, kiosk.app
 
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args(["--site", cfg["site"], "--kiosk", cfg["kiosk"], "--host", cfg["host"], "--port",
-                              str(cfg["port"]), "--data-dir", cfg["data_dir"], "--windowed", "--input", "mouse",
-                              "--fake-printer", "--inactivity", "120"])
-    settings = settings_from(args)
-    prepare(settings, name="kiosk-journey-test")
-
-    from kiosk_app.app import KioskApp
-    from kiosk_app.printing.fake import FakeTicketPrinter
     from kiosk_app.printing.slip import render_slip
     from kiosk_app.widgets import LangButton
-    from serial_devices.scanner import FakeScannerSource
     from ui_common import drive
 
-    printer, scanner = FakeTicketPrinter(), FakeScannerSource()
-    parts = build_parts(settings, printer=printer, scanner=scanner)
-    app = KioskApp(parts)
     shots = Path(cfg["shots"])
     shots.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {}

@@ -18,29 +18,16 @@ from typing import Any
 
 def main() -> None:
     cfg = json.loads(Path(sys.argv[1]).read_text())
-    import argparse
+    from tests.ui.kiosk_setup import driven_kiosk
 
-    from kiosk_app.main import add_arguments, build_parts, prepare, settings_from
-
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    args = parser.parse_args(["--site", cfg["site"], "--kiosk", cfg["kiosk"], "--host", cfg["host"], "--port",
-                              str(cfg["port"]), "--data-dir", cfg["data_dir"], "--windowed", "--input", "mouse",
-                              "--fake-printer", "--inactivity", str(cfg.get("inactivity", 60))])
-    settings = settings_from(args)
-    prepare(settings, name="kiosk-test")
+    kiosk = driven_kiosk(cfg, name="kiosk-test", inactivity=cfg.get("inactivity", 60))
+    settings, parts, printer, scanner, app = kiosk.settings, kiosk.parts, kiosk.printer, kiosk.scanner, kiosk.app
 
     from device_link.link import Link
-    from kiosk_app.app import KioskApp
-    from kiosk_app.printing.fake import FakeTicketPrinter
     from kiosk_app.printing.port import PrinterStatus
     from kiosk_app.widgets import LangButton, Tile
-    from serial_devices.scanner import FakeScannerSource
     from ui_common import drive
 
-    printer, scanner = FakeTicketPrinter(), FakeScannerSource()
-    parts = build_parts(settings, printer=printer, scanner=scanner)
-    app = KioskApp(parts)
     shots = Path(cfg["shots"])
     result: dict[str, Any] = {"slips": [], "screens": []}
 

@@ -7,11 +7,21 @@ from datetime import datetime, time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 Translations = dict[LanguageCode, Annotated[str, Field(min_length=1, max_length=200)]]
+
+
+def _with_german(value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+    if "de" not in value:
+        raise ValueError(f"needs at least a German ('de') {info.field_name}")
+    return value
+
+
+# every text falls back to German, so a name or title shown to clients must have it
+WithGerman = Annotated[Translations, AfterValidator(_with_german)]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -99,16 +109,9 @@ class Service(_Model):
 
     id: Identifier
     agency: Identifier
-    name: Translations
+    name: WithGerman
     minutes: float = Field(default=15.0, gt=0, le=480, description="typical service time, seeds the wait estimate")
     documents: list[Identifier] = Field(default_factory=list, description="what to bring: ids from [[documents]]")
-
-    @field_validator("name")
-    @classmethod
-    def _german(cls, value: dict[str, str]) -> dict[str, str]:
-        if "de" not in value:
-            raise ValueError("needs at least a German ('de') name")
-        return value
 
 
 class Concern(_Model):
@@ -118,28 +121,14 @@ class Concern(_Model):
     service: Identifier
     pictogram: Identifier
     walk_in: bool = True
-    title: Translations
-
-    @field_validator("title")
-    @classmethod
-    def _german(cls, value: dict[str, str]) -> dict[str, str]:
-        if "de" not in value:
-            raise ValueError("needs at least a German ('de') title")
-        return value
+    title: WithGerman
 
 
 class Document(_Model):
     """Something a client should bring (passport, certificates), named in the site's languages."""
 
     id: Identifier
-    name: Translations
-
-    @field_validator("name")
-    @classmethod
-    def _german(cls, value: dict[str, str]) -> dict[str, str]:
-        if "de" not in value:
-            raise ValueError("needs at least a German ('de') name")
-        return value
+    name: WithGerman
 
 
 class Room(_Model):

@@ -130,6 +130,24 @@ def run_tour(settings: Any, out: Path) -> int:
         await drive.wait_until(lambda: screen.fitted, timeout=10, what="the ticket to fit")
         await drive.frames(2)
 
+    async def type_code(flow: Any, lang: str, code: str) -> None:
+        """From a fresh start: the language, "I have an appointment", the code typed, submitted."""
+        flow.reset()
+        flow.choose_language(lang)
+        flow.booked()
+        for ch in code:
+            flow.press_key(ch)
+        flow.submit_code()
+
+    async def check_in_and_shoot(flow: Any, lang: str, screen_name: str, slip_name: str) -> None:
+        """Check in on the appointments screen; the ticket screen and the printed slip as PNGs."""
+        count = len(printer.printed) + 1
+        flow.check_in_booked()
+        await printed("done", count)
+        await drive.frames(2)
+        await shot(lang, screen_name)
+        slip_png(lang, slip_name)
+
     async def script(app: Any) -> None:
         flow = app.flow
         await shot("all", "welcome")
@@ -145,39 +163,14 @@ def run_tour(settings: Any, out: Path) -> int:
             flow.submit_code()
             await appointments_fitted()
             await shot(lang, "appointments")
-            count = len(printer.printed) + 1
-            flow.check_in_booked()
-            await printed("done", count)
-            await drive.frames(2)
-            await shot(lang, "journey-done")
-            slip_png(lang, "journey-slip")
-            flow.reset()
-            flow.choose_language(lang)
-            flow.booked()
-            for ch in LONG_CODE:
-                flow.press_key(ch)
-            flow.submit_code()
+            await check_in_and_shoot(flow, lang, "journey-done", "journey-slip")
+            await type_code(flow, lang, LONG_CODE)
             await appointments_fitted()
             await shot(lang, "appointments-long")
-            flow.reset()
-            flow.choose_language(lang)
-            flow.booked()
-            for ch in LATE_CODE:
-                flow.press_key(ch)
-            flow.submit_code()
+            await type_code(flow, lang, LATE_CODE)
             await appointments_fitted()
-            count = len(printer.printed) + 1
-            flow.check_in_booked()
-            await printed("done", count)
-            await drive.frames(2)
-            await shot(lang, "late-reception")
-            slip_png(lang, "late-slip")
-            flow.reset()
-            flow.choose_language(lang)
-            flow.booked()
-            for ch in JOURNEY_CODE[:-1] + next(c for c in codes.ALPHABET if c != JOURNEY_CODE[-1]):
-                flow.press_key(ch)
-            flow.submit_code()
+            await check_in_and_shoot(flow, lang, "late-reception", "late-slip")
+            await type_code(flow, lang, JOURNEY_CODE[:-1] + next(c for c in codes.ALPHABET if c != JOURNEY_CODE[-1]))
             await at("message")
             await shot(lang, "mistyped")
             flow.walk_in()

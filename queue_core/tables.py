@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -92,3 +92,8 @@ class CommandReply(SQLModel, table=True):
 def metadata() -> sa.MetaData:
     """All tables, for Alembic and for tests that compare the schema."""
     return SQLModel.metadata
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back without zone; everything is stored in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

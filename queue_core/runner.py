@@ -67,7 +67,8 @@ class CoreRunner:
             log.error("broker refused the connection: %s", reason_code)
             return
         log.info("connected to %s:%d (session present: %s)", self.host, self.port, flags.session_present)
-        client.subscribe(self.topics.all_commands(), qos=1)
+        # presence is retained: every (re)subscribe brings each device's current one (unchanged ones store nothing)
+        client.subscribe([(self.topics.all_commands(), 1), (self.topics.all_presence(), 1)])
         self.inbox.put((_CONNECTED, 0, 0))
         self.connected.set()
 

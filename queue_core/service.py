@@ -28,6 +28,7 @@ from .decide import (
     StorageFailed,
     commit,
 )
+from .device_presence import PresenceRecorder
 from .intake import Incoming, Refusal, ReplyMemory, Request, parse
 from .publish import Publication
 from .ratelimit import FailureLimiter
@@ -60,6 +61,7 @@ class QueueService:
         self.decider = Decider(site, store, always_open=always_open, booking_limiter=self.booking_limiter)
         self.replies = ReplyMemory(store, reply_cache_size)
         self.changes = publish.ChangeTracker(site, self.topics)
+        self.presence = PresenceRecorder(self.topics, store, self.stats)
         self._kiosks = frozenset(k.id for k in site.kiosks)
         self._desks = frozenset(d.id for d in site.reception)
         self._stale = False
@@ -108,6 +110,9 @@ class QueueService:
 
     def handle(self, msg: Incoming) -> list[Publication]:
         """Process one message. Never raises: bad input becomes an error reply and event."""
+        if self.presence.accepts(msg.topic):  # a device's presence: the device log, nothing to answer
+            self.presence.receive(msg, self.clock())
+            return []
         self.stats["received"] += 1
         now = self.clock()
         try:
@@ -148,7 +153,7 @@ class QueueService:
         if not decision.events:  # e.g. a double press: answer, and answer a retry the same way, also after a restart
             reply = decision.make_reply().model_dump_json(exclude_none=True)
             try:
-                self.store.save_reply(key, reply)
+                self.store.save_reply(key, reply, at=now)
             except Exception as exc:  # the answer still stands in memory
                 log.error("could not store the reply to %s: %s", key[:160], exc)
             self.replies.remember(key, reply, now)

@@ -1,5 +1,5 @@
 """Storage: the append-only event log, handover notes and command replies, in SQLite (WAL) or PostgreSQL;
-the bookings and journeys are in journey_store (the Store's other half)."""
+the bookings and journeys are in journey_store, the daily figures and the purge in figure_store."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from queue_rules import events as ev
 
+from .device_store import DeviceStore
+from .figure_store import FigureStore
 from .journey_store import BookingInput, BookingRow, ImportSummary, JourneyStore
 from .tables import CommandReply, EventRecord, TicketNote, as_utc
 
@@ -33,7 +35,7 @@ def default_db_url() -> str:
     return f"sqlite:///{base / 'arkaden.db'}"
 
 
-class Store(JourneyStore):
+class Store(JourneyStore, FigureStore, DeviceStore):
     """Data access for the core. Every write is one transaction."""
 
     def __init__(self, url: str):
@@ -71,7 +73,8 @@ class Store(JourneyStore):
         with Session(self.engine, expire_on_commit=False) as s:
             s.add_all(records)
             if command_key is not None and reply is not None:
-                s.add(CommandReply(key=command_key, at=datetime.now(UTC), reply=reply))
+                # stamped with the command's own time (the core's clock), as the purge and reload read it
+                s.add(CommandReply(key=command_key, at=events[0].at if events else datetime.now(UTC), reply=reply))
             s.flush()
             for record, note in zip(records, notes, strict=True):
                 if note and record.seq is not None and record.ticket is not None:
@@ -125,11 +128,12 @@ class Store(JourneyStore):
         with Session(self.engine) as s:
             return set(s.exec(select(CommandReply.key).where(CommandReply.at >= as_utc(since))).all())
 
-    def save_reply(self, command_key: str, reply: str) -> None:
-        """Remember the answer to a command that changed nothing (a refusal), so a retry gets the same."""
+    def save_reply(self, command_key: str, reply: str, *, at: datetime | None = None) -> None:
+        """Remember the answer to a command that changed nothing (a refusal), so a retry gets the same; `at` is
+        the command's time (the core's clock)."""
         with Session(self.engine) as s:
             if s.get(CommandReply, command_key) is None:
-                s.add(CommandReply(key=command_key, at=datetime.now(UTC), reply=reply))
+                s.add(CommandReply(key=command_key, at=as_utc(at) if at else datetime.now(UTC), reply=reply))
                 s.commit()
 
 

@@ -1,4 +1,4 @@
-"""The database tables: the append-only event log, bookings and command replies (SQLModel)."""
+"""The database tables: the append-only event log, bookings, command replies, daily figures, device log (SQLModel)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,41 @@ class CommandReply(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=160)
     at: datetime = Field(sa_type=sa.DateTime(timezone=True))
     reply: str = Field(sa_type=sa.Text)
+
+
+class DailyFigure(SQLModel, table=True):
+    """One anonymous daily count (queue_rules.figures): what the report needs once the event log is purged."""
+
+    __tablename__ = "daily_figure"
+
+    day: date = Field(primary_key=True)
+    measure: str = Field(primary_key=True, max_length=40)
+    a: str = Field(default="", primary_key=True, max_length=64)
+    b: str = Field(default="", primary_key=True, max_length=64)
+    n: int = 0
+
+
+class FigureDay(SQLModel, table=True):
+    """A day whose figures are stored in `daily_figure` (its personal data may then be purged)."""
+
+    __tablename__ = "figure_day"
+
+    day: date = Field(primary_key=True)
+    made_at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    events: int = Field(default=0, description="event log rows the figures were made from")
+
+
+class DeviceLog(SQLModel, table=True):
+    """A device's presence as the core saw it change: online or not, and a printer's paper. No client data."""
+
+    __tablename__ = "device_log"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True, description="when the core received it")
+    device: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=20)
+    online: bool
+    paper: str = Field(default="", max_length=12, description="ok | out | unknown; empty: no printer")
 
 
 def metadata() -> sa.MetaData:

@@ -208,6 +208,9 @@ class Policy(_Model):
     journey_lead_minutes: int = Field(default=5, ge=0, le=120, description=(
         "a journey client is called first once his next booked stop starts within the service's typical "
         "time plus this"))
+    retention_days: int = Field(default=30, ge=3, le=3650, description=(
+        "personal data (booking codes, tokens, languages, notes, party details, the event log itself) is deleted "
+        "by `arkaden purge` once older than this many days; anonymous daily figures stay (docs/privacy.md)"))
 
 
 class SiteInfo(_Model):

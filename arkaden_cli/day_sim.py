@@ -24,11 +24,29 @@ import queue_protocol as p
 from queue_core.service import Incoming, QueueService
 from queue_core.store import Store
 from queue_rules import codes
+from queue_rules.journeys import free_slots
 from queue_rules.site import Site
 from queue_rules.state import DayState, Ticket, TicketStatus, evolve
 
 from .journey_plan import day_journeys
-from .population import CONCERN_WEIGHTS, DEFAULT_CONCERN_WEIGHT, NO_SHOW_SHARE, TRANSFER_SHARE, TRANSFERS
+from .population import (
+    CONCERN_WEIGHTS,
+    DEFAULT_CONCERN_WEIGHT,
+    DEFAULT_INTERPRETER_SHARE,
+    DEFAULT_LANGUAGE_WEIGHT,
+    FAMILY_CONCERNS,
+    INTERPRETER_SHARE,
+    LANGUAGE_WEIGHTS,
+    NO_SHOW_SHARE,
+    PARTY_SIZES,
+    REFER_SHARE,
+    REFERRALS,
+    TRANSFER_SHARE,
+    TRANSFERS,
+)
+
+STEP_FREE_SHARE = 0.05  # walk-ins asking for the step-free way
+BOOK_ON_SHARE = 0.04    # stops after which the desk books the client into another agency tomorrow
 
 DAY_START, DAY_END = time(7, 45), time(16, 30)
 
@@ -62,7 +80,8 @@ class _Job:
 class Day:
     """The day's clients and counsellors as jobs on a simulated clock, driving a QueueService directly."""
 
-    def __init__(self, site: Site, store: Store, day: date, seed: int, *, walk_in_rate: float):
+    def __init__(self, site: Site, store: Store, day: date, seed: int, *, walk_in_rate: float,
+                 people: bool = False):
         # separate random streams (common random numbers): who comes when, and how each client's stop goes, do
         # not depend on the order in which clients are called, so two orderings can be compared on the same day
         self.site, self.store, self.seed = site, store, seed
@@ -73,11 +92,16 @@ class Day:
         self.topics = p.Topics(site.site.id)
         self.jobs: list[_Job] = []
         self.seq = itertools.count()
-        self.ids = itertools.count()
+        self.ids = itertools.count(day.toordinal() * 100_000)  # command ids unique across days in one store
         self.kiosk = site.kiosks[0].id if site.kiosks else "kiosk"
         self.walk_in_rate = walk_in_rate
         self.concerns = [c for c in site.concerns if c.walk_in]
         self.weights = [CONCERN_WEIGHTS.get(c.id, DEFAULT_CONCERN_WEIGHT) for c in self.concerns]
+        # people=True: walk-ins in the centre's languages, families, interpreters, step-free requests, and desks
+        # that refer with return and book on into tomorrow; from streams of their own, so the arrivals stay the same
+        self.people = random.Random(f"{seed}-people") if people else None
+        self.languages = list(site.site.languages)
+        self.language_weights = [LANGUAGE_WEIGHTS.get(lang, DEFAULT_LANGUAGE_WEIGHT) for lang in self.languages]
 
     def at(self, when: datetime, kind: str, arg: str = "") -> None:
         heapq.heappush(self.jobs, _Job(when, next(self.seq), kind, arg))
@@ -115,8 +139,22 @@ class Day:
         if self.now.time() < time(12, 30):
             self.at(self.now + timedelta(minutes=self.rng.expovariate(self.walk_in_rate)), "walk_in")
         concern = self.rng.choices(self.concerns, self.weights)[0]
-        self.send(self.topics.checkin(self.kiosk), p.CheckIn(id=f"w{next(self.ids)}", concern=concern.id,
-                                                             language="de"))
+        if self.people is not None and not self.site.agency_of_service(concern.service).is_open(self.now):
+            open_now = [c for c in self.concerns if self.site.agency_of_service(c.service).is_open(self.now)]
+            if not open_now:
+                return
+            concern = self.people.choice(open_now)  # the kiosk shows a closed office as closed: he picks another
+        checkin = p.CheckIn(id=f"w{next(self.ids)}", concern=concern.id, language="de")
+        if self.people is not None:
+            language = self.people.choices(self.languages, self.language_weights)[0]
+            family = concern.id in FAMILY_CONCERNS
+            sizes = PARTY_SIZES if family else PARTY_SIZES[:2]
+            checkin = checkin.model_copy(update={
+                "language": language,
+                "party_size": self.people.choices([n for n, _ in sizes], [w for _, w in sizes])[0],
+                "interpreter": self.people.random() < INTERPRETER_SHARE.get(language, DEFAULT_INTERPRETER_SHARE),
+                "step_free": self.people.random() < STEP_FREE_SHARE})
+        self.send(self.topics.checkin(self.kiosk), checkin)
 
     def _booked(self, code: str) -> None:
         self.send(self.topics.checkin(self.kiosk), p.CheckIn(id=f"b{next(self.ids)}", booking_code=code))
@@ -164,9 +202,55 @@ class Day:
         options = [dst for dst, _ in TRANSFERS.get(t.service, [])]
         if t.journey is None and options and rng.random() < TRANSFER_SHARE:
             self._counter(counter, "transfer", to_service=rng.choice(options), note="Übergabe")
-        else:
+        elif not (self.people is not None and t.journey is None and self._refer_or_book(counter, t)):
             self._counter(counter, "done")
         self.at(self.now + timedelta(minutes=1), "next", counter)
+
+
+    def _refer_or_book(self, counter: str, t: Ticket) -> bool:
+        """Now and then a desk refers with return, or books the client into another agency tomorrow."""
+        assert self.people is not None
+        draw = self.people.random()
+        if draw < REFER_SHARE and t.service in REFERRALS and not t.plan:
+            to, note = REFERRALS[t.service]
+            return self._counter(counter, "refer", to_service=to, note=note).get("ok") is True
+        if draw > 1 - BOOK_ON_SHARE and TRANSFERS.get(t.service):
+            to = self.people.choice([dst for dst, _ in TRANSFERS[t.service]])
+            slot = self._free_slot_tomorrow(to)
+            if slot is not None:
+                answer = self.send(self.topics.counter_cmd(counter), p.CounterCommand(
+                    id=f"c{next(self.ids)}", action="book", to_service=to, slot=slot))  # no note: not kept overnight
+                if answer.get("ok") is True:
+                    self._counter(counter, "done")
+                    return True
+        return False
+
+    def _free_slot_tomorrow(self, service: str) -> datetime | None:
+        tomorrow = self.now.date() + timedelta(days=1)
+        start = datetime.combine(tomorrow, time(), self.site.tz)
+        booked = [(b.stop.service, b.stop.slot, b.stop.minutes)
+                  for b in self.store.bookings_between(start, start + timedelta(days=1)) if not b.cancelled]
+        slots = free_slots(self.site, service, tomorrow, booked)
+        return slots[len(slots) // 3] if slots else None
+
+
+def simulate_days(site: Site, store: Store, first: date, days: int, *, seed: int = 1, journeys: int = 12,
+                  walk_in_rate: float = 0.25) -> list[date]:
+    """Several working days (Monday to Friday) into one store, with the whole population (languages, families,
+    interpreters, referrals, appointments booked at a desk for the next day): a seeded month for the report."""
+    played: list[date] = []
+    day = first
+    while len(played) < days:
+        if day.weekday() < 5:
+            store.import_bookings(day_journeys(site, day, journeys, random.Random(f"{seed}-{day}-bookings"),
+                                               ref_prefix=f"sim{day:%Y%m%d}"))
+            first_slots = sorted((min(s.slot for s in j.stops if s.slot.astimezone(site.tz).date() == day),
+                                  codes.display(j.code)) for j in store.journeys_on(day, site.tz))
+            sim = Day(site, store, day, seed * 1000 + day.toordinal(), walk_in_rate=walk_in_rate, people=True)
+            sim.play(first_slots)
+            played.append(day)
+        day += timedelta(days=1)
+    return played
 
 
 def simulate_day(site: Site, *, seed: int = 1, journeys: int = 40, walk_in_rate: float = 0.4,

@@ -3,6 +3,7 @@
 Each entry is one offline check-in with a stable command id, so a resend after a lost reply is answered by
 the core from its record instead of creating a second ticket. The numbers used are the entries themselves
 (unique per local day), so a restarted kiosk continues its block where it stopped and never repeats a number.
+Entries handed in or refused are deleted once older than the retention period (`keep_days`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,8 +51,8 @@ class Entry:
 class Outbox:
     """One SQLite file; every write is a committed transaction before the slip is printed."""
 
-    def __init__(self, path: Path, kiosk_id: str):
-        self.path, self.kiosk_id = path, kiosk_id
+    def __init__(self, path: Path, kiosk_id: str, *, keep_days: int = 30):
+        self.path, self.kiosk_id, self.keep_days = path, kiosk_id, keep_days
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
@@ -84,11 +85,22 @@ class Outbox:
                 body = {**payload, "offline_number": number}
                 db.execute("INSERT INTO outbox (cid, day, number, payload) VALUES (?, ?, ?, ?)",
                            (cid, day.isoformat(), number, json.dumps(body)))
+                self._forget(day - timedelta(days=self.keep_days))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         return Entry(cid, day.isoformat(), number, body, "pending")
+
+    def forget_before(self, day: date) -> int:
+        """Delete entries of days before `day` that were handed in or refused (they carry a client's language and
+        party): the retention period (the site's policy.retention_days). Pending ones stay until handed in."""
+        with self._lock:
+            return self._forget(day)
+
+    def _forget(self, day: date) -> int:
+        cur = self._db.execute("DELETE FROM outbox WHERE day < ? AND state != 'pending'", (day.isoformat(),))
+        return int(cur.rowcount)
 
     def pending(self) -> list[Entry]:
         """Entries not yet handed to the core, oldest first."""

@@ -132,6 +132,20 @@ def test_kiosk_outbox_numbers_survive_a_restart_and_run_out(tmp_path: Path) -> N
     assert [e.number for e in again.pending()] == [902, 900]
 
 
+def test_kiosk_outbox_forgets_handed_in_entries_after_the_retention_period(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "outbox.sqlite", "kiosk-1", keep_days=3)
+    old = [box.issue(date(2026, 11, 2), (900, 909), {"concern": "job", "language": "ar"}) for _ in range(3)]
+    box.mark_sent(old[0].cid, "J-900")
+    box.mark_rejected(old[1].cid, "no_booking: nope")  # old[2] was never handed in: it stays until it is
+    box.issue(date(2026, 11, 4), (900, 909), {"concern": "job"})
+    assert len(box.all()) == 4, "within three days nothing goes"
+    box.issue(date(2026, 11, 6), (900, 909), {"concern": "job"})
+    assert [(e.day, e.state) for e in box.all()] == [("2026-11-02", "pending"), ("2026-11-04", "pending"),
+                                                     ("2026-11-06", "pending")]
+    box.mark_sent(old[2].cid, "J-902")
+    assert box.forget_before(date(2026, 11, 3)) == 1 and len(box.all()) == 2
+
+
 def test_kiosk_outbox_hands_out_distinct_numbers_under_concurrency(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.sqlite", "k")
     got: list[int] = []

@@ -107,3 +107,21 @@ def test_core_unit_command_line_is_accepted_by_arkaden() -> None:
     argv = shlex.split(_unit(UNITS / "arkaden-core.service")["Service"]["ExecStart"])
     args = build_parser().parse_args([a.replace("${ARKADEN_SITE}", "/etc/arkaden/site.toml") for a in argv[1:]])
     assert args.command == "core" and args.broker_config == "/etc/arkaden/device/device.toml"
+
+
+def test_purge_timer_and_service_pass_verify_and_run_arkaden_purge_hardened(tmp_path: Path) -> None:
+    arkaden = Path(sys.executable).parent / "arkaden"
+    for name in ("arkaden-purge.service", "arkaden-purge.timer"):
+        (tmp_path / name).write_text((UNITS / name).read_text().replace(INSTALLED, str(arkaden)))
+    _verify([tmp_path / "arkaden-purge.timer", tmp_path / "arkaden-purge.service"])
+    svc = _unit(UNITS / "arkaden-purge.service")["Service"]
+    assert svc["Type"] == "oneshot", "runs, deletes and exits: the timer starts it nightly"
+    for key, value in {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome": "yes",
+                       "PrivateTmp": "yes", "PrivateDevices": "yes", "User": "arkaden", "UMask": "0077"}.items():
+        assert svc.get(key) == value, f"arkaden-purge.service: {key} should be {value}"
+    argv = shlex.split(svc["ExecStart"])
+    args = build_parser().parse_args([a.replace("${ARKADEN_SITE}", "/etc/arkaden/site.toml") for a in argv[1:]])
+    assert argv[0] == INSTALLED and args.command == "purge" and args.site == "/etc/arkaden/site.toml"
+    timer = _unit(UNITS / "arkaden-purge.timer")["Timer"]
+    assert timer["Persistent"] == "yes" and timer["Unit"] == "arkaden-purge.service"
+    assert timer["OnCalendar"].endswith("02:30:00"), "after midnight (yesterday complete), before the centre opens"

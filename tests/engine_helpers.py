@@ -58,7 +58,7 @@ class Driver:
 
     def check_in(self, service: str, **kw: Any) -> ev.TicketIssued:
         n = next(self.ids)
-        arrival = engine.Arrival(ticket=f"t{n}", token=f"tok{n}", service=service, language="de", **kw)
+        arrival = engine.Arrival(ticket=f"t{n}", token=f"tok{n}", service=service, **{"language": "de", **kw})
         issued = engine.check_in(self.state, self.site, arrival, now=self.now, actor="kiosk-1")
         self.apply([issued])
         return issued

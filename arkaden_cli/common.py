@@ -7,14 +7,14 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as daytime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from device_link.broker_auth import BrokerSettings, add_arguments, settings_or_exit
+from host_support.sim_clock import SIM_CLOCK_HELP, SimClock, sim_clock_argument
 from host_support.site_file import load_site
 from queue_rules.site import Site, SiteConfigError
 
@@ -45,13 +45,21 @@ def broker_from(args: argparse.Namespace) -> BrokerSettings:
     return settings_or_exit(args)
 
 
-def clock(site: Site, start: str | None, scale: float, now: Callable[[], datetime]) -> Callable[[], datetime]:
-    """The core's clock: ``now``, or (for demos) a day that starts at ``start`` and runs ``scale`` times faster."""
+def clock(site: Site, start: str | None, scale: float, now: Callable[[], datetime],
+          sim: SimClock | None = None) -> Callable[[], datetime]:
+    """The core's clock: ``sim`` (--sim-clock) when given; else ``now``, or (older demo options, kept for now)
+    a day that starts at ``start`` (HH:MM today at the site) when the command starts and runs ``scale`` times faster."""
+    if sim is not None:
+        return sim.now
     if start is None and scale == 1:
         return now
     first = datetime.combine(datetime.now(site.tz).date(), daytime.fromisoformat(start), site.tz) if start else now()
-    t0 = time.monotonic()
-    return lambda: first + timedelta(seconds=(time.monotonic() - t0) * scale)
+    return SimClock.starting(first, scale).now
+
+
+def with_sim_clock(parser: argparse.ArgumentParser) -> None:
+    """--sim-clock SPEC (host_support.sim_clock): demo and tests only; without it, the real clock."""
+    parser.add_argument("--sim-clock", type=sim_clock_argument, default=None, metavar="SPEC", help=SIM_CLOCK_HELP)
 
 
 def with_db(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from queue_rules.site import Site
 
-from .common import broker_from, clock, site_or_exit, store_from, with_broker, with_db
+from .common import broker_from, clock, site_or_exit, store_from, with_broker, with_db, with_sim_clock
 
 log = logging.getLogger("arkaden")
 
@@ -26,7 +26,7 @@ def cmd_core(args: argparse.Namespace) -> int:
     broker = broker_from(args)
     store = store_from(args)
     service = QueueService(site, store, always_open=args.always_open,
-                           clock=clock(site, args.clock_start, args.clock_scale, utcnow))
+                           clock=clock(site, args.clock_start, args.clock_scale, utcnow, args.sim_clock))
     runner = CoreRunner(service, broker.host, broker.port, auth=broker.auth)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -34,6 +34,9 @@ def cmd_core(args: argparse.Namespace) -> int:
     runner.start()
     log.info("core for site %s running (broker %s:%d%s, db %s)", site.site.id, broker.host, broker.port,
              f" as {broker.auth.username or 'certificate'}" if broker.auth else "", store.url.split("@")[-1])
+    if args.sim_clock is not None:
+        log.info("simulated clock %s: it is %s at the site", args.sim_clock.spec(),
+                 args.sim_clock.now().astimezone(site.tz).isoformat(timespec="seconds"))
     # READY once started (the database is migrated and today's state rebuilt); the broker may come later
     sd_notify.serve(stop, alive=runner.alive, status=runner.status)
     log.info("stopping")
@@ -118,6 +121,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--always-open", action="store_true", help="ignore agencies' opening hours (demo, tests)")
     p.add_argument("--clock-start", default=None, help="demo only: the core's day starts at this local time (HH:MM)")
     p.add_argument("--clock-scale", type=float, default=1.0, help="demo only: the core's clock runs this much faster")
+    with_sim_clock(p)  # wins over --clock-start/--clock-scale
     with_db(p)
     with_broker(p)
     p.set_defaults(func=cmd_core)

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 
+from ui_common import app_options
+
 from . import ticket_commands
 from .common import broker_from, site_or_exit, with_broker
 
@@ -76,6 +78,7 @@ def _display_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--tour", default=None, metavar="DIR", help="render a busy board to PNG in DIR and exit")
     p.add_argument("--probe", default=None, help=argparse.SUPPRESS)  # state file for tests and the benchmark
     p.add_argument("--debug", action="store_true", help="Kivy's log on the console")
+    app_options.add_arguments(p)  # --window, --snapshot-dir, --snapshot-seconds, --sim-clock
     with_broker(p)
     p.set_defaults(func=cmd_display)
 
@@ -83,8 +86,9 @@ def _display_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--site", required=True)
     p.add_argument("--desk", default=None, help="the reception desk's id (default: the first in the site file)")
     p.add_argument("--operator", default=None, help="who acts, recorded in the event log (default: the desk id)")
-    p.add_argument("--windowed", action="store_true")
+    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (development)")
     p.add_argument("--debug", action="store_true")
+    app_options.add_arguments(p)
     with_broker(p)
     p.set_defaults(func=cmd_reception)
 

@@ -59,15 +59,18 @@ class Link:
                  subscriptions: list[str] | None = None, on_public: Callable[[str, dict[str, Any]], None] | None = None,
                  device_id: str | None = None, kind: str | None = None, version: str | None = None,
                  on_connected: Callable[[], None] | None = None,
-                 on_disconnected: Callable[[], None] | None = None, auth: BrokerAuth | None = None):
+                 on_disconnected: Callable[[], None] | None = None, auth: BrokerAuth | None = None,
+                 clock: Callable[[], datetime] | None = None):
         """A tool's link (``name`` plus a random suffix), or, with ``device_id`` and ``kind``, a site device's.
 
         A site device (kiosk, display, button box, reception desk) gets its own reply topic, a retained
         presence message and a Last Will that says it is offline; ``set_presence_detail`` updates the
         retained detail (e.g. a printer's paper state). ``on_connected`` runs on paho's thread after every
         (re)connect, ``on_disconnected`` after every loss: keep both short. ``auth`` logs in to a production
-        broker (user/password or a TLS client certificate, see ``broker_auth``).
+        broker (user/password or a TLS client certificate, see ``broker_auth``). ``clock`` stamps the presence
+        (a demo's simulated clock; default the real one).
         """
+        self._clock = clock or (lambda: datetime.now(UTC))
         self.topics = p.Topics(site.site.id)
         self.run_id = uuid.uuid4().hex[:8]
         self.device = device_id or f"{name}-{self.run_id}"
@@ -98,7 +101,7 @@ class Link:
 
     def _presence(self, online: bool) -> p.DevicePresence:
         return p.DevicePresence(device=self.device, kind=self.kind or "tool", online=online,
-                                at=datetime.now(UTC), version=self.version, detail=dict(self._detail))
+                                at=self._clock(), version=self.version, detail=dict(self._detail))
 
     def set_presence_detail(self, detail: dict[str, str]) -> None:
         """Replace the retained presence detail and publish it now if connected (else on connect)."""

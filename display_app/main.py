@@ -7,10 +7,15 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from device_link.broker_auth import settings_or_exit
 from queue_rules.site import Site
+from ui_common import app_options
+
+if TYPE_CHECKING:  # the settings' modules are imported by the commands (reception_app loads the device link)
+    from .reception_app import ReceptionSettings
+    from .wall_app import DisplaySettings
 
 log = logging.getLogger("arkaden.display")
 
@@ -26,26 +31,41 @@ def _languages(text: str, site: Site) -> list[str]:
     return langs
 
 
-def run_display(args: argparse.Namespace, site: Site) -> int:
-    from .wall_app import DisplaySettings, make_app, prepare_kivy
+class SetupError(Exception):
+    """What is wrong with the command line or the site file, in one line."""
+
+
+def display_settings(args: argparse.Namespace, site: Site) -> DisplaySettings:
+    """The wall display's settings from `arkaden display`'s options; SetupError saying what is wrong."""
+    from .wall_app import DisplaySettings
 
     broker = settings_or_exit(args)
     args.display = args.display or broker.device_id
     known = [d.id for d in site.displays]
     if args.display not in known:
-        print(f"arkaden display: no display {args.display!r} in {args.site} (known: {', '.join(known) or 'none'})",
-              file=sys.stderr)
-        return 2
+        raise SetupError(f"no display {args.display!r} in {args.site} (known: {', '.join(known) or 'none'})")
     if args.tour and args.orientation is None:
-        print("arkaden display --tour renders one orientation per process: give --orientation", file=sys.stderr)
-        return 2
+        raise SetupError("--tour renders one orientation per process: give --orientation")
+    if args.tour and app_options.window_geometry(args) is not None:
+        raise SetupError("--tour renders the board at full size: leave out --window")
     configured = next(d for d in site.displays if d.id == args.display).orientation
-    settings = DisplaySettings(
+    return DisplaySettings(
         site=site, display_id=args.display, host=broker.host, port=broker.port, auth=broker.auth,
         orientation=args.orientation or configured, fullscreen=not (args.windowed or args.tour),
         highlight_seconds=args.highlight_seconds, hint_seconds=args.hint_seconds,
         sound="off" if args.tour else args.sound, announce=_languages(args.announce, site),
-        probe=Path(args.probe) if args.probe else None)
+        probe=Path(args.probe) if args.probe else None, clock=app_options.clock(args),
+        window=app_options.window_geometry(args), snapshots=app_options.snapshot_settings(args))
+
+
+def run_display(args: argparse.Namespace, site: Site) -> int:
+    from .wall_app import make_app, prepare_kivy
+
+    try:
+        settings = display_settings(args, site)
+    except SetupError as exc:
+        print(f"arkaden display: {exc}", file=sys.stderr)
+        return 2
     prepare_kivy(settings, debug=args.debug)
     app = make_app(settings, connect=not args.tour)
     if args.tour:
@@ -59,18 +79,29 @@ def run_display(args: argparse.Namespace, site: Site) -> int:
     return 0
 
 
-def run_reception(args: argparse.Namespace, site: Site) -> int:
-    from .reception_app import ReceptionSettings, make_app, prepare_kivy
+def reception_settings(args: argparse.Namespace, site: Site) -> ReceptionSettings:
+    """The reception monitor's settings from `arkaden reception`'s options; SetupError saying what is wrong."""
+    from .reception_app import ReceptionSettings
 
     broker = settings_or_exit(args)
     desks = [d.id for d in site.reception]
     desk = args.desk or broker.device_id or (desks[0] if desks else None)
-    if desk not in desks:
-        print(f"arkaden reception: no reception desk {desk!r} in {args.site} (known: {', '.join(desks) or 'none'})",
-              file=sys.stderr)
+    if desk is None or desk not in desks:
+        raise SetupError(f"no reception desk {desk!r} in {args.site} (known: {', '.join(desks) or 'none'})")
+    return ReceptionSettings(site=site, desk=desk, operator=args.operator or desk, host=broker.host,
+                             port=broker.port, auth=broker.auth, fullscreen=not args.windowed,
+                             clock=app_options.clock(args), window=app_options.window_geometry(args),
+                             snapshots=app_options.snapshot_settings(args))
+
+
+def run_reception(args: argparse.Namespace, site: Site) -> int:
+    from .reception_app import make_app, prepare_kivy
+
+    try:
+        settings = reception_settings(args, site)
+    except SetupError as exc:
+        print(f"arkaden reception: {exc}", file=sys.stderr)
         return 2
-    settings = ReceptionSettings(site=site, desk=desk, operator=args.operator or desk, host=broker.host,
-                                 port=broker.port, auth=broker.auth, fullscreen=not args.windowed)
     prepare_kivy(settings, debug=args.debug)
     app = make_app(settings)
     _stop_on_signals(app)

@@ -98,7 +98,7 @@ class ReceptionScreen(BoxLayout):
 
     def pick(self, ticket_id: str) -> None:
         self.model.select(None if self.model.selected == ticket_id else ticket_id)
-        self.show(datetime.now().astimezone())
+        self.show(self.model.now())
 
     def act(self, action: str) -> None:
         """A button: build the command from the panel's inputs and hand it to the app (which sends it)."""
@@ -111,7 +111,7 @@ class ReceptionScreen(BoxLayout):
             body = self.model.command(action, **kwargs)
         except ValueError as exc:
             self.model.result, self.model.result_ok = f"{action}: {exc}", False
-            self.show(datetime.now().astimezone())
+            self.show(self.model.now())
             return
         self.on_action(action, body)
 

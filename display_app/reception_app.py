@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 import queue_protocol as p
 from device_link.link import BadReply, Link
+from host_support.sim_clock import real_now
 from queue_rules.site import Site
+from ui_common.kivy_env import Geometry
+from ui_common.snapshots import SnapshotSettings
 
 from .reception_model import ReceptionModel
 
 log = logging.getLogger("arkaden.reception")
 REFRESH_S = 5.0  # minutes waited and "serving since" move on even when nothing is published
+SCREEN_SIZE = (1920, 1080)  # what the monitor is laid out for; a smaller --window shows it scaled
 
 
 @dataclass
@@ -29,6 +34,9 @@ class ReceptionSettings:
     port: int = 1883
     auth: Any = None  # device_link.broker_auth.BrokerAuth from --broker-config etc.; None: anonymous
     fullscreen: bool = False
+    clock: Callable[[], datetime] = real_now   # waits and "serving since" are computed with it (--sim-clock)
+    window: Geometry | None = None       # --window: its own size and place, the monitor scaled into it
+    snapshots: SnapshotSettings | None = None  # --snapshot-dir
 
 
 def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
@@ -37,6 +45,8 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
     from kivy.properties import StringProperty
 
     from ui_common.bridge import MainThreadQueue
+    from ui_common.scaling import fit_window
+    from ui_common.snapshots import Snapshots
     from ui_common.text import text_style
 
     from .reception import ReceptionScreen, load_kv
@@ -45,10 +55,11 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
         font_regular = StringProperty(text_style("de")["font_name"])
         font_bold = StringProperty(text_style("de", bold=True)["font_name"])
 
-        def build(self) -> ReceptionScreen:
+        def build(self) -> Any:
             self.title = f"arkaden reception {settings.desk}"
             self.settings = settings
-            self.model = ReceptionModel(settings.site, settings.desk, settings.operator)
+            self.model = ReceptionModel(settings.site, settings.desk, settings.operator, clock=settings.clock)
+            self.snapshots: Snapshots | None = None
             self.topics = p.Topics(settings.site.site.id)
             load_kv()
             self.screen = ReceptionScreen()
@@ -61,7 +72,7 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
             if connect:
                 t = self.topics
                 self.link = Link(settings.site, settings.host, settings.port, lambda line: log.info("%s", line),
-                                 auth=settings.auth,
+                                 auth=settings.auth, clock=settings.clock,
                                  device_id=settings.desk, kind="reception",
                                  subscriptions=[t.all_public(), t.tickets(), t.all_events(), t.error(),
                                                 t.all_presence()],
@@ -70,11 +81,10 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
                                  on_disconnected=lambda: self.queue.post(self._connection, False))
                 self.link.start()
             self.screen.show(self.now())
-            return self.screen
+            return fit_window(self.screen, SCREEN_SIZE)
 
-        @staticmethod
-        def now() -> datetime:
-            return datetime.now(UTC)
+        def now(self) -> datetime:
+            return self.model.now()
 
         def _handle(self, topic: str, data: dict[str, Any]) -> None:
             try:
@@ -122,8 +132,14 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
             from ui_common import watchdog
 
             watchdog.start("reception")
+            if settings.snapshots is not None:
+                self.snapshots = Snapshots(settings.snapshots, "reception", settings.desk, settings.clock,
+                                           settings.site.tz)
+                self.snapshots.start()
 
         def on_stop(self) -> None:
+            if self.snapshots is not None:
+                self.snapshots.stop()
             if self.link is not None:
                 self.link.stop()
 
@@ -133,5 +149,7 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
 def prepare_kivy(settings: ReceptionSettings, *, debug: bool = False) -> None:
     from ui_common import kivy_env
 
+    width, height = SCREEN_SIZE
     kivy_env.prepare("reception", kivy_env.WindowSettings(
-        width=1920, height=1080, fullscreen=settings.fullscreen, input="mouse", show_cursor=True), debug=debug)
+        width=width, height=height, fullscreen=settings.fullscreen and settings.window is None,
+        geometry=settings.window, input="mouse", show_cursor=True), debug=debug)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 import queue_protocol as p
+from host_support.sim_clock import real_now
 from queue_rules.site import Site
 from ui_common.languages import LANGUAGES
 
@@ -66,10 +68,12 @@ def _minutes(since: datetime, now: datetime) -> int:
 
 
 class ReceptionModel:
-    """What reception sees, fed from public, private and presence topics; `now()` is the wall clock (UTC)."""
+    """What reception sees, fed from public, private and presence topics; `now()` is the injected ``clock``
+    (UTC: the real one, or the demo's simulated one), which the rows' minutes are counted against."""
 
-    def __init__(self, site: Site, desk: str, operator: str):
+    def __init__(self, site: Site, desk: str, operator: str, *, clock: Callable[[], datetime] = real_now):
         self.site, self.desk, self.operator = site, desk, operator
+        self.clock = clock
         self.target = site.policy.wait_target_minutes
         self.queues: dict[str, p.QueueState] = {}
         self.counters: dict[str, p.CounterState] = {}
@@ -86,6 +90,10 @@ class ReceptionModel:
             "queue": p.QueueState, "counter_state": p.CounterState, "board": p.BoardState,
             "tickets": p.TicketList, "presence": p.DevicePresence, "error": p.CommandRejected, "event": p.AuditEvent,
         }
+
+    def now(self) -> datetime:
+        """The time waits are counted to (the clock given, UTC)."""
+        return self.clock()
 
     # --- input ---------------------------------------------------------------------------------
 

@@ -6,13 +6,17 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import queue_protocol as p
+from host_support.sim_clock import real_now
 from queue_rules.site import Site
+from ui_common.kivy_env import Geometry
+from ui_common.snapshots import SnapshotSettings
 
 from .board_model import BoardModel, BoardSettings
 from .layout import LAYOUTS
@@ -36,6 +40,9 @@ class DisplaySettings:
     sound: str = "auto"                  # auto | off | fake
     announce: list[str] = field(default_factory=list)  # languages spoken after the gong; empty: gong only
     probe: Path | None = None            # write the display's state here every second (tests, benchmark)
+    clock: Callable[[], datetime] = real_now   # the time shown (--sim-clock); blinking and hints stay on real time
+    window: Geometry | None = None       # --window: its own size and place, the board scaled into it
+    snapshots: SnapshotSettings | None = None  # --snapshot-dir
 
 
 def rss_mb() -> float:
@@ -53,6 +60,8 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
     from kivy.properties import StringProperty
 
     from ui_common.bridge import MainThreadQueue
+    from ui_common.scaling import fit_window
+    from ui_common.snapshots import Snapshots
     from ui_common.text import text_style
 
     from . import sound as snd
@@ -62,7 +71,7 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
         font_regular = StringProperty(text_style("de")["font_name"])
         font_bold = StringProperty(text_style("de", bold=True)["font_name"])
 
-        def build(self) -> WallScreen:
+        def build(self) -> Any:
             self.title = f"arkaden display {settings.display_id}"
             self.settings = settings
             self.layout = LAYOUTS[settings.orientation]
@@ -90,15 +99,16 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
                 from device_link.link import Link
 
                 self.link = Link(settings.site, settings.host, settings.port, lambda line: log.info("%s", line),
-                                 auth=settings.auth,
+                                 auth=settings.auth, clock=settings.clock,
                                  device_id=settings.display_id, kind="display",
                                  subscriptions=[self.topics.all_public()], on_public=self._arrived,
                                  on_connected=lambda: self.queue.post(self._connection, True),
                                  on_disconnected=lambda: self.queue.post(self._connection, False))
                 self.link.start()
+            self.snapshots: Snapshots | None = None
             self._tick(0)
             screen.show(self.model)
-            return screen
+            return fit_window(screen, (self.layout.width, self.layout.height))
 
         def _make_sound(self) -> snd.SoundWorker | None:
             if settings.sound == "off":
@@ -143,11 +153,11 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
 
         def _connection(self, connected: bool) -> None:
             self.model.set_connected(connected)
-            self.screen.tick(self.model, self.model.wall_time(datetime.now(UTC)))
+            self.screen.tick(self.model, self.model.wall_time(settings.clock()))
 
         def _tick(self, _dt: float) -> None:
             self.model.expire()
-            self.screen.tick(self.model, self.model.wall_time(datetime.now(UTC)))
+            self.screen.tick(self.model, self.model.wall_time(settings.clock()))
 
         def _flipped(self, window: Any) -> bool | None:
             """The frame after a call: flip it ourselves, then note how long the call took to be shown."""
@@ -195,8 +205,14 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
             from ui_common import watchdog
 
             watchdog.start("display")
+            if settings.snapshots is not None:   # bound after _flipped, so it reads the frame before that flips it
+                self.snapshots = Snapshots(settings.snapshots, "display", settings.display_id, settings.clock,
+                                           settings.site.tz)
+                self.snapshots.start()
 
         def on_stop(self) -> None:
+            if self.snapshots is not None:
+                self.snapshots.stop()
             if self.link is not None:
                 self.link.stop()
             if self.sound is not None:
@@ -211,6 +227,7 @@ def prepare_kivy(settings: DisplaySettings, *, debug: bool = False) -> None:
     from ui_common import kivy_env
 
     lay = LAYOUTS[settings.orientation]
+    fullscreen = settings.fullscreen and settings.window is None
     kivy_env.prepare("display", kivy_env.WindowSettings(
-        width=lay.width, height=lay.height, fullscreen=settings.fullscreen,
-        input="touch" if settings.fullscreen else "mouse", show_cursor=not settings.fullscreen), debug=debug)
+        width=lay.width, height=lay.height, fullscreen=fullscreen, geometry=settings.window,
+        input="touch" if fullscreen else "mouse", show_cursor=not fullscreen), debug=debug)

@@ -14,10 +14,13 @@ from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.widget import Widget
 
 from host_support.package_data import package_path
 from ui_common.bridge import MainThreadQueue
 from ui_common.languages import language
+from ui_common.scaling import fit_window
+from ui_common.snapshots import Snapshots
 
 from . import texts, typeset
 from .flow import KioskFlow
@@ -61,6 +64,7 @@ class KioskApp(App):
         self._last_activity = time.monotonic()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-work")
         self.flow: KioskFlow | None = None
+        self.snapshots: Snapshots | None = None
         self.title = f"arkaden kiosk {parts.kiosk_id}"
 
     # --- text ------------------------------------------------------------------------------------
@@ -86,7 +90,12 @@ class KioskApp(App):
 
     # --- wiring ----------------------------------------------------------------------------------
 
-    def build(self) -> ScreenManager:
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        """The size the screens are laid out for, whatever the window's (a smaller one shows them scaled)."""
+        return self.parts.screen_size
+
+    def build(self) -> Widget:
         from kivy.core.window import Window  # importing it opens the window: that is build's job, not import's
 
         Window.clearcolor = PALETTE.rgba("background")
@@ -108,7 +117,7 @@ class KioskApp(App):
         p.printer.start(on_status=p.status.printer)
         p.scanner.start(lambda code: self.queue.post(self._scanned, code), p.status.scanner)
         self._changed()
-        return self.screens
+        return fit_window(self.screens, p.screen_size)
 
     def _run(self, fn: Callable[[], Any], then: Callable[[Any], None]) -> None:
         def work() -> None:
@@ -156,9 +165,15 @@ class KioskApp(App):
         from ui_common import watchdog
 
         watchdog.start("kiosk")
+        p = self.parts
+        if p.snapshots is not None:
+            self.snapshots = Snapshots(p.snapshots, "kiosk", p.kiosk_id, p.clock, p.site.tz)
+            self.snapshots.start()
 
     def on_stop(self) -> None:
         p = self.parts
+        if self.snapshots is not None:
+            self.snapshots.stop()
         for stop in (p.scanner.stop, p.printer.stop, *p.closers):
             try:
                 stop()

@@ -6,9 +6,10 @@ import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
+from host_support.sim_clock import real_now
 from queue_rules.journeys import timing
 from queue_rules.site import Site
 
@@ -168,7 +169,7 @@ class FakeBackend:
     tickets: dict[str, TicketInfo] = field(default_factory=dict)
     refuse_with: str = ""          # every check-in is refused with this code (tests)
     unavailable: bool = False      # behaves like an unreachable core
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = real_now
     reception_when_late: bool = False
     refuse_lookups_with: str = ""  # every booking-code look-up is refused with this code (tests)
     booked_slips: dict[str, str] = field(default_factory=dict)  # slip token -> the journey's code a desk booked

@@ -12,13 +12,14 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 import queue_protocol as p
 from device_link.link import BadReply, CoreLink
+from host_support.sim_clock import real_now
 from queue_rules.site import Site
 
 from .backend import (
@@ -45,7 +46,7 @@ class CoreBackend:
     """The real backend: a link for requests, an ``Outbox`` for offline tickets, a thread that flushes it."""
 
     def __init__(self, site: Site, kiosk_id: str, link: CoreLink, outbox: Outbox, *, reply_timeout_s: float = 1.5,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 clock: Callable[[], datetime] = real_now,
                  on_outbox: Callable[[dict[str, int]], None] | None = None):
         self.site, self.kiosk_id, self.link, self.outbox = site, kiosk_id, link, outbox
         self.kiosk = next(k for k in site.kiosks if k.id == kiosk_id)

@@ -11,9 +11,10 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
+from host_support.sim_clock import real_now
 from queue_protocol.scan import classify_scan
 from queue_rules import codes
 from queue_rules.site import Site
@@ -65,7 +66,7 @@ class KioskFlow:
     printer: TicketPrinter
     run: Runner
     post: Post
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = real_now
     default_lang: str = "de"
     timeouts: Timeouts = field(default_factory=Timeouts)
     on_change: Callable[[], None] | None = None

@@ -6,14 +6,19 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from device_link import broker_auth
+from host_support.sim_clock import real_now
 from host_support.site_file import load_site
 from queue_rules.site import Kiosk, Site, SiteConfigError
+from ui_common import app_options
 from ui_common.kivy_env import WindowSettings
+from ui_common.snapshots import SnapshotSettings
 
 from .flow import Timeouts
 
@@ -37,6 +42,8 @@ class KioskSettings:
     printer_url: str | None       # None: the fake printer
     printer_width: int
     scanner_path: str | None      # None: no scanner (the fake one, which never scans)
+    clock: Callable[[], datetime] = real_now   # --sim-clock: what the screens show and offline tickets carry
+    snapshots: SnapshotSettings | None = None  # --snapshot-dir: the screen as PNG every few seconds
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -56,6 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fake-printer", action="store_true", help="no printer: slips are only recorded")
     p.add_argument("--tour", metavar="DIR", default=None,
                    help="render every screen in every language to DIR/<lang>/*.png and exit (no broker needed)")
+    app_options.add_arguments(p)  # --window, --snapshot-dir, --snapshot-seconds, --sim-clock
 
 
 def settings_from(args: argparse.Namespace) -> KioskSettings:
@@ -76,8 +84,12 @@ def settings_from(args: argparse.Namespace) -> KioskSettings:
         raise KioskSetupError(f"{args.site}: no kiosk {args.kiosk!r}; known: {', '.join(k.id for k in site.kiosks)}")
     orientation = args.orientation or kiosk.orientation
     w, h = (1080, 1920) if orientation == "portrait" else (1920, 1080)
-    window = WindowSettings(width=w, height=h, fullscreen=not args.windowed and not args.tour,
-                            input="mouse" if args.tour else args.input, show_cursor=args.windowed)
+    geometry = app_options.window_geometry(args)
+    if geometry is not None and args.tour:
+        raise KioskSetupError("--tour renders the screens at full size: leave out --window")
+    windowed = args.windowed or geometry is not None
+    window = WindowSettings(width=w, height=h, fullscreen=not windowed and not args.tour,
+                            input="mouse" if args.tour else args.input, show_cursor=windowed, geometry=geometry)
     printer = next((p for p in site.printers if p.id == kiosk.printer), None)
     if args.data_dir:
         data = Path(args.data_dir)
@@ -89,7 +101,8 @@ def settings_from(args: argparse.Namespace) -> KioskSettings:
                          data_dir=data, window=window,
                          timeouts=Timeouts(args.inactivity, args.done_seconds),
                          printer_url=None if args.fake_printer or printer is None else printer.url,
-                         printer_width=printer.width_dots if printer else 576, scanner_path=kiosk.scanner)
+                         printer_width=printer.width_dots if printer else 576, scanner_path=kiosk.scanner,
+                         clock=app_options.clock(args), snapshots=app_options.snapshot_settings(args))
 
 
 def open_printer(settings: KioskSettings) -> Any:
@@ -135,14 +148,15 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
     site, kiosk_id = settings.site, settings.kiosk.id
     printer = printer if printer is not None else open_printer(settings)  # a bad URL stops us before connecting
     try:
-        outbox = Outbox(settings.data_dir / "outbox.sqlite", kiosk_id)
+        outbox = Outbox(settings.data_dir / "outbox.sqlite", kiosk_id, keep_days=site.policy.retention_days)
     except OutboxError as exc:
         raise KioskSetupError(str(exc)) from None
     holder: dict[str, Any] = {}
     link = Link(site, settings.host, settings.port, lambda line: log.info("%s", line), device_id=kiosk_id,
-                kind="kiosk", on_connected=lambda: holder["backend"].connected(), auth=settings.auth)
+                kind="kiosk", on_connected=lambda: holder["backend"].connected(), auth=settings.auth,
+                clock=settings.clock)
     status = DeviceStatus(publish=link.set_presence_detail)
-    backend = CoreBackend(site, kiosk_id, link, outbox, on_outbox=status.outbox)
+    backend = CoreBackend(site, kiosk_id, link, outbox, on_outbox=status.outbox, clock=settings.clock)
     holder["backend"] = backend
     link.start()
     backend.start()
@@ -156,7 +170,7 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
                       printer=printer,
                       scanner=scanner if scanner is not None else open_scanner(settings), status=status,
                       portrait=settings.window.height > settings.window.width, timeouts=settings.timeouts,
-                      closers=[close])
+                      clock=settings.clock, snapshots=settings.snapshots, closers=[close])
 
 
 def prepare(settings: KioskSettings, name: str = "kiosk") -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from host_support.sim_clock import real_now
 from queue_rules.site import Site
 from serial_devices.scanner import ScannerSource
+from ui_common.snapshots import SnapshotSettings
 
 from .backend import Backend
 from .flow import Timeouts
@@ -29,5 +31,11 @@ class KioskParts:
     timeouts: Timeouts = field(default_factory=Timeouts)
     default_lang: str = "de"
     on_printing: Callable[[float], None] | None = None
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = real_now       # what the screens show and compute with (--sim-clock)
+    snapshots: SnapshotSettings | None = None      # --snapshot-dir
     closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        """The size the screens are laid out for (a smaller window shows them scaled)."""
+        return (1080, 1920) if self.portrait else (1920, 1080)

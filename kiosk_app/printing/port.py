@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, Protocol
 
@@ -46,11 +46,11 @@ class Slip:
     concern_de: str                # ... and in German, for the counsellor
     rooms: tuple[str, ...]         # room numbers of the counters that serve the service
     floor: int
+    issued_at: datetime            # local time of issue: the core's answer, or the kiosk's (simulated) clock offline
     directions: str = ""           # the way to the room, client's language
     directions_de: str = ""
     estimated_wait_min: int = 0
     waiting_ahead: int = 0
-    issued_at: datetime = field(default_factory=lambda: datetime.now().astimezone())
     offline: bool = False          # issued by the kiosk while the core was unreachable
     stops: tuple[SlipStop, ...] = ()          # today's stops still ahead, in order (the current one first)
     later_stops: tuple[SlipStop, ...] = ()    # later days' stops: check in again that morning

@@ -47,8 +47,6 @@ class AppointmentsScreen(KioskScreen):
 
     def _first_guess(self, app: Any) -> float:
         """A scale from the number of lines, so the fitting after layout takes a step or two at most."""
-        from kivy.core.window import Window
-
         flow = app.flow
         today, later = journey.appointment_views(app.site, flow.appointments, app.lang)
         docs = journey.documents(app.site, [a.service for a in flow.appointments_today], app.lang)
@@ -62,7 +60,7 @@ class AppointmentsScreen(KioskScreen):
         else:
             lists += later_h
         need = stops + lists if app.portrait else max(stops, lists)
-        room = max(1.0, Window.height - dp(560))
+        room = max(1.0, app.screen_size[1] - dp(560))
         return float(max(MIN_SCALE, min(1.0, room / max(1.0, need))))
 
     def _build(self, app: Any) -> None:

@@ -8,7 +8,7 @@ import sys
 
 from host_support import logs
 
-from . import booking_commands, core_commands, devices, provision_command, tool_commands
+from . import booking_commands, core_commands, devices, provision_command, report_commands, tool_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     core_commands.add_parsers(sub)       # core, protocol-docs, db, site, stats
     booking_commands.add_parsers(sub)    # bookings, journeys
+    report_commands.add_parsers(sub)     # report, purge
     tool_commands.add_parsers(sub)       # bench, demo, simulate, watch, dev-broker
     provision_command.add_parsers(sub)   # provision, units
     devices.add_parsers(sub)             # ticket, buttons, display, reception, kiosk

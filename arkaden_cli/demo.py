@@ -1,121 +1,84 @@
-"""`arkaden demo`: a private Mosquitto, the core, a simulated morning and a text wall display, in one go.
+"""`arkaden demo`: the whole centre on one machine, playing a simulated morning (docs/demo.md).
 
-Everything lives in `.demo/` under the current directory: the broker's files, the logs of the child
-processes and (unless --db-url says otherwise) a fresh SQLite database. Child processes are listed in
-`children()`; adding one (e.g. the kiosk or the display app) is one more line there.
+A private Mosquitto (dev config), the core with the site file, a kiosk, a wall display and the reception
+monitor as windows laid out side by side (under a private Xvfb when there is no screen, writing screenshots),
+the button-box bridge with simulated boxes on pseudo-terminals, a simulated kiosk whose slips go through the
+real printer stack to a simulated LAN printer (which runs out of paper mid-morning), and the simulated
+clients and counsellors. All follow one simulated clock. Everything the run writes is in its own folder
+(arkaden_cli.demo_run); it stops by itself after the morning, or on Ctrl-C, and leaves no process behind.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
+from types import FrameType
 
 import queue_protocol as p
-from arkaden_cli import simulate
-from arkaden_cli.common import child_env
-from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, find_mosquitto, stop_process
+from arkaden_cli import demo_end, simulate, watch
+from arkaden_cli.demo_boxes import SimulatedBox
+from arkaden_cli.demo_headless import HeadlessError, PrivateX, ScreenGrabber
+from arkaden_cli.demo_kiosk import PrintingKiosk, morning_faults
+from arkaden_cli.demo_layout import Area, screen_area
+from arkaden_cli.demo_procs import Child
+from arkaden_cli.demo_run import MORNING_END, Options, RunFolder
+from arkaden_cli.demo_wiring import Wiring, book_the_morning, box_counters
+from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, find_mosquitto
 from device_link.link import BadReply, Link
+from host_support.sim_clock import SimClock
 from queue_rules.site import Site
 
 CORE_READY_TIMEOUT_S = 30.0
+CLOCK_LEAD_S = 8.0          # the simulated 07:55 comes this long after the start: the core and the windows are up
 PREFIX_WIDTH = 8
 
 
-@dataclass
-class Context:
-    """What a child process may need to know to join the demo."""
+class Output:
+    """Thread-safe, line-by-line output with a fixed-width prefix per source; a copy goes to `demo.log`."""
 
-    site_path: Path
-    site_id: str
-    host: str
-    port: int
-    db_url: str
-    workdir: Path
-    speed: float = 60.0
+    def __init__(self, log: Path):
+        self.lock = threading.Lock()
+        self._log = log.open("a", encoding="utf-8")
 
+    def prefixed(self, prefix: str) -> Callable[[str], None]:
+        head = f"{prefix:<{PREFIX_WIDTH}}| "
 
-@dataclass
-class Child:
-    """One process of the demo; its output goes to `.demo/<name>.log`."""
+        def out(line: str) -> None:
+            self.lines([head + part for part in line.split("\n")])
 
-    name: str
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    proc: subprocess.Popen[bytes] | None = None
-    log: Path | None = None
+        return out
 
-    def start(self, workdir: Path) -> None:
-        self.log = workdir / f"{self.name}.log"
-        env = child_env(**self.env)
-        with self.log.open("ab") as log:
-            # a session of its own: Ctrl-C reaches the demo only, which then stops the children in order
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         env=env, start_new_session=True)
+    def lines(self, lines: list[str]) -> None:
+        with self.lock:
+            for line in lines:
+                print(line, flush=True)
+                if not self._log.closed:
+                    self._log.write(line + "\n")
+            if not self._log.closed:
+                self._log.flush()
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout: float = 10) -> None:
-        if self.proc is not None:
-            stop_process(self.proc, timeout)
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            text = self.log.read_text(errors="replace") if self.log else ""
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:]) or "(log is empty)"
+    def close(self) -> None:
+        with self.lock:
+            self._log.close()
 
 
-def children(ctx: Context) -> list[Child]:
-    """The demo's processes, started in this order and stopped in reverse. The core comes first."""
-    py = sys.executable
-    return [
-        Child("core", [py, "-m", "arkaden_cli", "core", "--site", str(ctx.site_path), "--host", ctx.host,
-                       "--port", str(ctx.port), "--always-open", "--db-url", ctx.db_url,
-                       # the core keeps the simulated morning's time, so its wait estimates are in simulated minutes
-                       "--clock-start", simulate.MORNING_START.isoformat(timespec="minutes"),
-                       "--clock-scale", str(ctx.speed)]),
-    ] + _display_children(ctx)
-
-
-def _display_children(ctx: Context) -> list[Child]:
-    """With a screen (DISPLAY set), the first kiosk (landscape, mouse, slips recorded instead of printed), the
-    first wall display and the reception monitor join, in windows; without one (CI, ssh) the demo is text-only."""
-    if not os.environ.get("DISPLAY"):
-        return []
-    from host_support.site_file import load_site
-
-    site = load_site(ctx.site_path)
-    py, base = sys.executable, ["--site", str(ctx.site_path), "--host", ctx.host, "--port", str(ctx.port), "--windowed"]
-    out = []
-    if site.kiosks:
-        out.append(Child("kiosk", [py, "-m", "arkaden_cli", "kiosk", "--kiosk", site.kiosks[0].id,
-                                   "--orientation", "landscape", "--input", "mouse", "--fake-printer",
-                                   "--data-dir", str(ctx.workdir / "kiosk"), *base]))
-    if site.displays:
-        out.append(Child("display", [py, "-m", "arkaden_cli", "display", "--display", site.displays[0].id,
-                                     "--sound", "off", *base]))
-    if site.reception:
-        out.append(Child("reception", [py, "-m", "arkaden_cli", "reception", "--operator", "demo", *base]))
-    return out
-
-
-def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Callable[[], bool]) -> bool:
+def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Callable[[], bool],
+                  stop: threading.Event) -> bool:
     """True once the core answers a request (a booking lookup for a code that does not exist)."""
     link = Link(site, host, port, lambda _line: None, name="demo")
     link.start()
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and alive():
+        while time.monotonic() < deadline and alive() and not stop.is_set():
             if link.connected.wait(0.5):
                 kiosk = site.kiosks[0].id if site.kiosks else "demo"
                 ping = p.LookupBooking(id=link.new_id(), booking_code="DEMO-PING")
@@ -124,53 +87,190 @@ def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Calla
                         return True
                 except BadReply:
                     return True  # something answered: the core is up, if odd
-
         return False
     finally:
         link.stop()
 
 
-class Printer:
-    """Thread-safe, line-by-line output with a fixed-width prefix per source."""
+class Demo:
+    """One run: starts everything in order, watches it, and stops all of it in reverse order."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
+    def __init__(self, site: Site, site_file: Path, run: RunFolder, options: Options):
+        self.site, self.site_file, self.run, self.o = site, site_file, run, options
+        self.stop = threading.Event()
+        self.hurry = threading.Event()     # a second Ctrl-C: skip the report, just stop
+        self.output = Output(run.logs / "demo.log")
+        self.say = self.output.prefixed("demo")
+        self.broker = MosquittoBroker(run.state / "broker")
+        self.xserver: PrivateX | None = None
+        self.grabber: ScreenGrabber | None = None
+        self.children: list[Child] = []
+        self.kiosks: list[PrintingKiosk] = []
+        self.boxes: dict[str, SimulatedBox] = {}  # by counter
+        self.threads: list[threading.Thread] = []
+        self.db_url = options.db_url or run.db_url()
+        self.day = datetime.now(site.tz).date()
+        start = simulate.morning_start(site)
+        self.clock = SimClock(start, round(time.time() + CLOCK_LEAD_S, 3), max(float(options.speed), 0.01))
+        self.end = datetime.combine(self.day, options.until, site.tz)
 
-    def prefixed(self, prefix: str) -> Callable[[str], None]:
-        head = f"{prefix:<{PREFIX_WIDTH}}| "
+    def _signal(self, signum: int, _frame: FrameType | None) -> None:
+        if self.stop.is_set():
+            self.hurry.set()
+        self.stop.set()
 
-        def out(line: str) -> None:
-            with self.lock:
-                print(head + line, flush=True)
+    def main(self) -> int:
+        previous = {sig: signal.signal(sig, self._signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        # this process's own log (the simulated kiosk's printer and links) goes to a file, not between the lines
+        root = logging.getLogger()
+        handlers, root.handlers = root.handlers, [logging.FileHandler(self.run.logs / "sim.log", encoding="utf-8")]
+        root.handlers[0].setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        code = 2
+        try:
+            code = self._start_and_watch()
+            return code
+        finally:
+            self.stop.set()
+            self._shutdown(report=code in (0, 1))
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            for h in root.handlers:
+                h.close()
+            root.handlers = handlers
+            self.output.close()
 
-        return out
+    def _start_and_watch(self) -> int:
+        wiring = Wiring(self.site, self.site_file, self.run, self.clock, self.o.snapshot_seconds)
+        try:
+            screen = self._screen(wiring)
+            self.broker.start()
+        except (BrokerUnavailable, HeadlessError) as exc:
+            print(f"arkaden demo: cannot start: {exc}", file=sys.stderr)
+            return 2
+        wiring.connect(self.broker.host, self.broker.port, self.db_url)
+        booked = book_the_morning(self.site, self.db_url)
+        for box in box_counters(self.site, self.o.boxes):
+            self.boxes[box.counter] = SimulatedBox(box.id, self.run.boxes / box.id)
+        core = self._start(wiring.core())
+        if not wait_for_core(self.site, self.broker.host, self.broker.port, CORE_READY_TIMEOUT_S, core.alive,
+                              self.stop):
+            if self.stop.is_set():
+                return 0
+            print(f"arkaden demo: the core did not answer within {CORE_READY_TIMEOUT_S:.0f} s. "
+                  f"Last lines of {core.log}:\n{core.log_tail()}", file=sys.stderr)
+            return 1
+        if self.boxes:
+            self._start(wiring.buttons())
+        windows = wiring.windows(screen)
+        for child in wiring.apps(windows):
+            self._start(child)
+        self._start_kiosks()
+        if self.xserver is not None:
+            self.grabber = ScreenGrabber(self.xserver, self.run.screens, self.o.snapshot_seconds,
+                                         lambda: f"{self.clock.now().astimezone(self.site.tz):%H%M%S}")
+            self.grabber.start()
+        self.output.lines(wiring.banner(self.o, booked, windows, self.children, self.kiosks, self.boxes, self.end))
+        self._background("display", lambda: watch.watch(self.site, self.broker.host, self.broker.port, stop=self.stop,
+                                                         out=self.output.prefixed("display"), clock=self.clock.now))
+        events = []
+        for kiosk in self.kiosks[:1]:
+            out_at, refill = morning_faults(self.clock.start, self.end)
+            events += [(out_at, f"the printer of {kiosk.id} runs out of paper", functools.partial(kiosk.paper, "out")),
+                       (refill, f"somebody refills the printer of {kiosk.id}", functools.partial(kiosk.paper, "ok"))]
+        self._background("sim", lambda: simulate.run(
+            self.site, self.broker.host, self.broker.port, stop=self.stop, out=self.output.prefixed("sim"),
+            journeys=booked, clock=self.clock, kiosks={k.id: k for k in self.kiosks},
+            boxes=self.boxes, events=events, seed=self.o.seed))
+        return self._watch()
+
+    def _screen(self, wiring: Wiring) -> tuple[Area, bool]:
+        """The screen the windows go on, and whether a window manager decorates them: this one (DISPLAY), or a
+        private Xvfb (no screen, or --headless)."""
+        if os.environ.get("DISPLAY") and not self.o.headless:
+            screen = screen_area(dict(os.environ))
+            if screen is not None:
+                return screen
+            self.say(f"cannot open the screen {os.environ['DISPLAY']}: running headless")
+        self.xserver = PrivateX(self.run.state / "x11")
+        self.xserver.start(self.run.logs)
+        if self.xserver.child is not None:
+            self.children.append(self.xserver.child)
+        wiring.x_env = self.xserver.env
+        return wiring.headless_area(self.xserver.size), False
+
+    def _start(self, child: Child) -> Child:
+        child.start(self.run.logs)
+        self.children.append(child)
+        return child
+
+    def _start_kiosks(self) -> None:
+        """The kiosks the simulated clients use: every kiosk but the one on screen, each with its printer."""
+        for kiosk in self.site.kiosks[1:]:
+            station = PrintingKiosk(self.site, kiosk.id, self.broker.host, self.broker.port, self.run.slips,
+                                    self.output.prefixed("printer"), self.clock.now)
+            station.start()
+            self.kiosks.append(station)
+
+    def _background(self, name: str, target: Callable[[], object]) -> None:
+        def body() -> None:
+            try:
+                target()
+            except Exception as exc:  # say it, and let the demo go on with the rest
+                self.output.prefixed(name)(f"stopped with an error: {exc!r}")
+
+        t = threading.Thread(target=body, name=f"demo-{name}", daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _watch(self) -> int:
+        """Until the morning is over (unless --run-on), --seconds passed, Ctrl-C, or a child died."""
+        deadline = time.monotonic() + self.o.seconds if self.o.seconds > 0 else float("inf")
+        while not self.stop.wait(0.2):
+            dead = [c for c in self.children if not c.alive()]
+            if dead:
+                for c in dead:
+                    self.say(f"{c.name} exited unexpectedly (exit {c.exit_code()}); last lines of {c.log}:\n"
+                             f"{c.log_tail()}")
+                return 1
+            if time.monotonic() >= deadline:
+                self.say(f"{self.o.seconds:g} s are over")
+                return 0
+            if not self.o.run_on and self.clock.now() >= self.end:
+                self.say(f"the morning is over ({self.end:%H:%M})")
+                return 0
+        self.say("stopping (Ctrl-C again: at once, without the report)")
+        return 0
+
+    def _shutdown(self, *, report: bool) -> None:
+        for t in self.threads:
+            t.join(timeout=0 if self.hurry.is_set() else 15)
+        if self.grabber is not None:
+            self.grabber.stop()
+            if self.grabber.error:
+                self.say(f"the screen could not be saved: {self.grabber.error}")
+        for kiosk in self.kiosks:
+            kiosk.stop()
+        for child in reversed(self.children):  # apps, bridge, core; Xvfb last
+            if child.name != "xvfb":
+                child.stop(timeout=2 if self.hurry.is_set() else 10)
+        for box in self.boxes.values():
+            box.close()
+        line = ""
+        if report and self.children and not self.hurry.is_set():
+            self.say(f"writing the report for {self.day} …")
+            line = demo_end.write_report(self.site_file, self.db_url, self.day, self.run, self.hurry)
+        self.broker.stop()
+        if self.xserver is not None:
+            self.xserver.stop()
+        if self.children:
+            self.say("stopped: simulation, apps, button bridge, printer, core, broker"
+                     + (" and the private X server" if self.xserver else ""))
+            self.output.lines(demo_end.summary(self.run, line or "report: not written"))
 
 
-DEMO_JOURNEYS = 24
-
-
-def book_the_morning(site: Site, db_url: str) -> list[tuple[datetime, str]]:
-    """Today's booked journeys, imported as an agency's file would be; their first slots and codes, by slot."""
-    import random
-
-    from arkaden_cli.journey_plan import day_journeys
-    from queue_core.store import Store
-    from queue_rules import codes
-
-    store = Store(db_url)
-    try:
-        store.migrate()
-        today = datetime.now(site.tz).date()
-        summary = store.import_bookings(day_journeys(site, today, DEMO_JOURNEYS, random.Random(today.toordinal()),
-                                                     ref_prefix=f"demo{today:%Y%m%d}"))
-        found = [j for code in summary.journeys if (j := store.journey(code)) is not None and j.stops]
-    finally:
-        store.close()
-    return sorted((j.stops[0].slot, codes.display(j.code)) for j in found)
-
-
-def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int:
-    from arkaden_cli import watch
+def run(site_path: str, seconds: float = 0, db_url: str | None = None, speed: float = 60, *,
+        until: dtime | None = None, run_on: bool = False, out: str | None = None, headless: bool = False,
+        boxes: int = 3, snapshot_seconds: float = 5.0, seed: int | None = None) -> int:
     from host_support.site_file import load_site
     from queue_rules.site import SiteConfigError
 
@@ -185,93 +285,12 @@ def run(site_path: str, seconds: float, db_url: str | None, speed: float) -> int
     except SiteConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    workdir = Path.cwd() / ".demo"
-    workdir.mkdir(parents=True, exist_ok=True)
-    fresh_db = db_url is None
-    if db_url is None:
-        db_file = workdir / "demo.db"
-        db_file.unlink(missing_ok=True)  # every demo starts a fresh day
-        db_url = f"sqlite:///{db_file}"
+    if out and Path(out).is_dir() and any(Path(out).iterdir()):
+        print(f"arkaden demo: {out} is not empty; give --out a new or empty folder", file=sys.stderr)
+        return 2
+    options = Options(seconds=seconds, speed=speed, until=until or MORNING_END, run_on=run_on, out=out,
+                      headless=headless, db_url=db_url, boxes=boxes, snapshot_seconds=snapshot_seconds, seed=seed)
+    folder = RunFolder.create(out)
+    print(f"arkaden demo: this run's output goes to {folder.root}", flush=True)
+    return Demo(site, site_file, folder, options).main()
 
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    broker = MosquittoBroker(workdir / "broker")
-    procs: list[Child] = []
-    threads: list[threading.Thread] = []
-    printer = Printer()
-    say = printer.prefixed("demo")
-    code = 0
-    try:
-        try:
-            broker.start()
-        except BrokerUnavailable as exc:
-            print(f"arkaden demo: cannot start the broker: {exc}", file=sys.stderr)
-            return 2
-        booked = book_the_morning(site, db_url)
-        say(f"{len(booked)} booked journeys today (codes {', '.join(c for _, c in booked[:3])}, …); "
-            "their clients check in with the code shortly before the first slot")
-        ctx = Context(site_file, site.site.id, broker.host, broker.port, db_url, workdir, speed)
-        for child in children(ctx):
-            child.start(workdir)
-            procs.append(child)
-        core = procs[0]
-        if not wait_for_core(site, broker.host, broker.port, CORE_READY_TIMEOUT_S, core.alive):
-            if stop.is_set():
-                return 0
-            print(f"arkaden demo: the core did not answer within {CORE_READY_TIMEOUT_S:.0f} s. "
-                  f"Last lines of {core.log}:\n{core.log_tail()}", file=sys.stderr)
-            return 1
-        public = p.Topics(site.site.id).all_public()
-        banner = [
-            "=" * 78,
-            f"arkaden demo — {site.site.name}",
-            f"  site     {site_file}",
-            f"  broker   mosquitto on {broker.host}:{broker.port} (dev config, files in {broker.workdir})",
-            f"  core     pid {core.proc.pid if core.proc else '?'}, log {core.log}, always open",
-            f"  database {db_url}" + ("  (fresh for this demo)" if fresh_db else ""),
-            f"  time     simulated morning from 07:55, {speed:g} simulated minutes per real minute",
-            "  output   'sim' = kiosks and counsellors (private), 'display' = what a wall display shows (public)",
-            f"  watch    mosquitto_sub -h {broker.host} -p {broker.port} -t '{public}' -v",
-            "  stop     Ctrl-C" + (f" (or wait {seconds:g} s)" if seconds > 0 else ""),
-            "=" * 78,
-        ]
-        with printer.lock:
-            print("\n".join(banner), flush=True)
-
-        def background(name: str, target: Callable[[], object]) -> None:
-            def body() -> None:
-                try:
-                    target()
-                except Exception as exc:  # say it, and let the demo go on with the rest
-                    printer.prefixed(name)(f"stopped with an error: {exc!r}")
-            t = threading.Thread(target=body, name=f"demo-{name}", daemon=True)
-            t.start()
-            threads.append(t)
-
-        background("display", lambda: watch.watch(site, broker.host, broker.port, stop=stop,
-                                                     out=printer.prefixed("display")))
-        background("sim", lambda: simulate.run(site, broker.host, broker.port, speed=speed, stop=stop,
-                                               out=printer.prefixed("sim"), journeys=booked))
-        deadline = time.monotonic() + seconds if seconds > 0 else float("inf")
-        while not stop.is_set() and time.monotonic() < deadline:
-            stop.wait(0.2)
-            dead = [c for c in procs if not c.alive()]
-            if dead:
-                for c in dead:
-                    say(f"{c.name} exited unexpectedly (code {c.proc.returncode if c.proc else '?'}); "
-                        f"last lines of {c.log}:\n{c.log_tail()}")
-                code = 1
-                break
-        say("stopping …")
-        return code
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=10)
-        for child in reversed(procs):
-            child.stop()
-        broker.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        if procs:
-            say("stopped: simulation, core and broker")

@@ -7,11 +7,12 @@ import json
 import signal
 import sys
 import threading
+from datetime import time as dtime
 from pathlib import Path
 
 from queue_rules.site import Site
 
-from .common import broker_from, site_or_exit, with_broker, with_db
+from .common import broker_from, site_or_exit, with_broker, with_sim_clock
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -25,7 +26,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
 
-    return demo.run(site_path=args.site, seconds=args.seconds, db_url=args.db_url, speed=args.speed)
+    return demo.run(site_path=args.site, seconds=args.seconds, db_url=args.db_url, speed=args.speed,
+                    until=args.until, run_on=args.run_on, out=args.out, headless=args.headless, boxes=args.boxes,
+                    snapshot_seconds=args.snapshot_seconds, seed=args.seed)
+
+
+def _time_of_day(text: str) -> dtime:
+    try:
+        return dtime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time of day such as 11:30") from None
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text}: between 0.1 and 3600 simulated minutes per real minute")
+    return value
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -35,7 +55,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.day:
         return _simulate_day(site, args)
     broker = broker_from(args)
-    simulate.run(site, broker.host, broker.port, seconds=args.seconds, speed=args.speed, auth=broker.auth)
+    simulate.run(site, broker.host, broker.port, seconds=args.seconds, speed=args.speed, auth=broker.auth,
+                 clock=args.sim_clock, seed=args.seed)
     return 0
 
 
@@ -65,11 +86,14 @@ def _simulate_day(site: Site, args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from host_support.sim_clock import real_now
+
     from . import watch
 
     site = site_or_exit(args.site)
     broker = broker_from(args)
-    watch.watch(site, broker.host, broker.port, seconds=args.seconds, auth=broker.auth)
+    watch.watch(site, broker.host, broker.port, seconds=args.seconds, auth=broker.auth,
+                clock=args.sim_clock.now if args.sim_clock else real_now)
     return 0
 
 
@@ -104,11 +128,26 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--quick", action="store_true", help="fewer samples (for tests)")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("demo", help="run a private broker, the core and a simulated morning")
-    p.add_argument("--site", default="sites/kia-aachen-arkaden.toml")
-    p.add_argument("--seconds", type=float, default=0, help="stop after this long (0: until Ctrl-C)")
-    p.add_argument("--speed", type=float, default=60, help="simulated minutes per real minute")
-    with_db(p)
+    p = sub.add_parser("demo", help="the whole centre on one machine playing a simulated morning (docs/demo.md)")
+    p.add_argument("--site", default="sites/kia-aachen-arkaden.toml", help="the site file (default: the Aachen-"
+                   "Arkaden example; a second kiosk in it prints the simulated slips)")
+    p.add_argument("--speed", type=_speed, default=60,
+                   help="simulated minutes per real minute (default 60: the morning takes about 4.5 minutes)")
+    p.add_argument("--until", type=_time_of_day, default=None, metavar="HH:MM",
+                   help="the simulated time the demo stops at (default 12:30, the end of the morning)")
+    p.add_argument("--run-on", action="store_true", help="do not stop after the morning: until Ctrl-C (or --seconds)")
+    p.add_argument("--seconds", type=float, default=0, help="stop after this many real seconds (0: no limit)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="the output folder (default: a new .demo/run-<date>-<time>-<pid>/ here)")
+    p.add_argument("--headless", action="store_true",
+                   help="run the windows on a private Xvfb and write screenshots, even with a screen")
+    p.add_argument("--boxes", type=int, default=3, metavar="N",
+                   help="counters whose counsellors use a simulated button box (default 3; 0: none)")
+    p.add_argument("--snapshot-seconds", type=float, default=5.0, metavar="S",
+                   help="headless: real seconds between two screenshots of a window (default 5)")
+    p.add_argument("--seed", type=int, default=None, help="the same morning again: who comes when")
+    p.add_argument("--db-url", default=None, help="another database, e.g. PostgreSQL (default: a fresh SQLite "
+                   "database in the run's folder)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("simulate", help="play arrivals and counsellors against a running core, or (--day) a "
@@ -120,12 +159,14 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--journeys", type=int, default=40)
     p.add_argument("--json", action="store_true")
+    with_sim_clock(p)  # follow a demo's clock
     with_broker(p)
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("watch", help="print the public calls and board, as a display sees them")
     p.add_argument("--site", required=True)
     p.add_argument("--seconds", type=float, default=0)
+    with_sim_clock(p)  # follow a demo's clock
     with_broker(p)
     p.set_defaults(func=cmd_watch)
 

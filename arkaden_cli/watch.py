@@ -1,4 +1,8 @@
-"""`arkaden watch`: a text wall display that reads the public topics only and prints calls and the board."""
+"""`arkaden watch`: a text wall display that reads the public topics only and prints calls and the board.
+
+Every line starts with the time of day at the site (`08:42  >>> A-017 …`): the real clock, or the demo's
+simulated clock (`clock`, the same `SimClock` the core and the apps follow).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -20,6 +25,7 @@ from arkaden_cli.common import LOST_AFTER_S, stop_event_with_signals
 from device_link.broker_auth import BrokerAuth
 from device_link.link import Out
 from device_link.mqtt_client import make_client
+from host_support.sim_clock import real_now
 from queue_rules.site import Site
 
 
@@ -95,11 +101,16 @@ class Board:
 
 
 def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threading.Event | None = None,
-          out: Out = print, board_every: float = 5.0, auth: BrokerAuth | None = None) -> None:
-    """Print the public calls as they come and a compact board every `board_every` seconds."""
+          out: Out = print, board_every: float = 5.0, auth: BrokerAuth | None = None,
+          clock: Callable[[], datetime] = real_now) -> None:
+    """Print the public calls as they come and a compact board every `board_every` seconds (real seconds)."""
     restore: Callable[[], None] = lambda: None  # noqa: E731
     if stop is None:
         stop, restore = stop_event_with_signals()
+    printed = out
+
+    def stamped(line: str) -> None:
+        printed(f"{clock().astimezone(site.tz):%H:%M}  {line}")
     topics = p.Topics(site.site.id)
     board = Board(site)
     connected = threading.Event()
@@ -109,11 +120,11 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
     def on_connect(c: mqtt.Client, userdata: object, flags: ConnectFlags, reason_code: ReasonCode,
                    properties: Properties | None) -> None:
         if reason_code.is_failure:
-            out(f"broker {host}:{port} refused the connection: {reason_code}")
+            stamped(f"broker {host}:{port} refused the connection: {reason_code}")
             return
         c.subscribe(public_filters(topics), qos=1)
         if ever[0]:
-            out("broker is back")
+            stamped("broker is back")
         ever[0] = True
         connected.set()
 
@@ -125,7 +136,7 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
         try:
             data = json.loads(msg.payload) if msg.payload else {}
             if isinstance(data, dict):
-                board.update(msg.topic, data, out)
+                board.update(msg.topic, data, stamped)
         except Exception:  # bad payloads are not the display's problem
             pass
 
@@ -145,7 +156,7 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
                 if lost_since is None:
                     lost_since = now
                 elif now - lost_since > LOST_AFTER_S and lost_since > 0:
-                    out(f"lost the broker at {host}:{port}; retrying" if ever[0]
+                    stamped(f"lost the broker at {host}:{port}; retrying" if ever[0]
                         else f"waiting for the broker at {host}:{port} …")
                     lost_since = -1.0  # said it
                 continue
@@ -154,7 +165,7 @@ def watch(site: Site, host: str, port: int, *, seconds: float = 0, stop: threadi
                 next_board = now + board_every
                 if board.changed:
                     for line in board.summary():
-                        out(line)
+                        stamped(line)
     finally:
         client.disconnect()
         client.loop_stop()

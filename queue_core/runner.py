@@ -16,7 +16,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 import queue_protocol as p
 from device_link.mqtt_client import make_client, properties
-from queue_core.service import Incoming, Publication, QueueService, utcnow
+from queue_core.service import Incoming, Publication, QueueService
 
 if TYPE_CHECKING:
     from device_link.broker_auth import BrokerAuth
@@ -105,7 +105,7 @@ class CoreRunner:
         if self._worker:
             self._worker.join(timeout=10)
         try:
-            offline = p.DevicePresence(device="core", kind="core", online=False, at=utcnow())
+            offline = p.DevicePresence(device="core", kind="core", online=False, at=self.service.clock())
             self.client.publish(self._presence_topic, offline.to_bytes(), qos=1, retain=True).wait_for_publish(2)
         except Exception:  # the broker may be gone already
             pass
@@ -155,7 +155,7 @@ class CoreRunner:
             item, mid, qos = entry
             try:
                 if item is _CONNECTED:
-                    online = p.DevicePresence(device="core", kind="core", online=True, at=utcnow())
+                    online = p.DevicePresence(device="core", kind="core", online=True, at=self.service.clock())
                     self.client.publish(self._presence_topic, online.to_bytes(), qos=1, retain=True)
                     self.service.mark_all_dirty()
                 elif item is _IDLE:

@@ -42,6 +42,18 @@ class PresenceRecorder:
         self.stats = stats
         self._known: dict[str, tuple[bool, str]] = store.last_presence()
 
+    def note_own(self, online: bool, now: datetime) -> None:
+        """The core's own start and clean stop, in the device log: downtime of the devices is counted only while
+        the core was there to see it (queue_rules.device_time). Never raises: a database that is away is logged."""
+        if self._known.get(OWN_ID, (not online, ""))[0] == online:
+            return
+        try:
+            self.store.record_presence(at=now, device=OWN_ID, kind=OWN_ID, online=online, paper="")
+        except Exception as exc:  # the core runs on; the figures then count that stretch as watched
+            log.warning("could not log the core's own presence: %s", exc)
+            return
+        self._known[OWN_ID] = (online, "")
+
     def accepts(self, topic: str) -> bool:
         """Whether the topic is a device's presence (this site's)."""
         try:

@@ -91,6 +91,7 @@ class CoreRunner:
     # --- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.service.presence.note_own(True, self.service.clock())
         self._worker = threading.Thread(target=self._work, name="arkaden-core-worker", daemon=True)
         self._worker.start()
         self.client.connect_async(self.host, self.port, keepalive=self.keepalive, clean_start=False,
@@ -104,6 +105,7 @@ class CoreRunner:
         self.inbox.put(None)
         if self._worker:
             self._worker.join(timeout=10)
+        self.service.presence.note_own(False, self.service.clock())
         try:
             offline = p.DevicePresence(device="core", kind="core", online=False, at=self.service.clock())
             self.client.publish(self._presence_topic, offline.to_bytes(), qos=1, retain=True).wait_for_publish(2)

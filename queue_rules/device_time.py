@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from .figures import Figure, combine
 from .site import WEEKDAYS, Site
 
+CORE = "core"  # the core's own rows: when it was running to see the devices
+
 Span = tuple[datetime, datetime]  # [start, end), in UTC
 
 
@@ -57,13 +59,15 @@ def device_figures(site: Site, day: date, changes: Sequence[PresenceChange]) -> 
     began overnight and lasted into the morning counts that morning, one that lasted three days counts on the
     first. Paper out counts while the kiosk was online and said `paper: out`, for its printer (the site's
     printer id of the kiosk, else the kiosk's own id); an offline kiosk reports nothing and is counted as down.
+    Only time the core was running counts (its own start and clean stop are rows of kind "core"): a night, or the
+    end of a demo, with everything switched off is nobody's outage.
     """
     start, end = day_bounds(site, day)
-    opening = opening_spans(site, day)
     printer_of = {k.id: k.printer for k in site.kiosks if k.printer}
     by_device: dict[str, list[PresenceChange]] = {}
     for c in sorted(changes, key=lambda c: c.at):  # stable: equal times keep the store's order
         by_device.setdefault(c.device, []).append(c)
+    opening = _intersect(opening_spans(site, day), _watched(by_device.pop(CORE, []), start, end))
     down: dict[tuple[str, str], list[Span]] = {}
     paper_out: dict[tuple[str, str], list[Span]] = {}
     outages: dict[tuple[str, str], int] = {}
@@ -141,6 +145,18 @@ def _opened_between(site: Site, began: datetime, until: datetime, day: date) -> 
             return True
         d += timedelta(days=1)
     return False
+
+
+def _watched(core: list[PresenceChange], start: datetime, end: datetime) -> list[Span]:
+    """When the core was running (its own rows in the log); without any, the whole day (an older log)."""
+    if not core:
+        return [(start, end)]
+    return [span for span, state in _segments(core, start, end) if state.online]
+
+
+def _intersect(a: list[Span], b: list[Span]) -> list[Span]:
+    """The parts of the disjoint spans `a` that lie in the disjoint spans `b`."""
+    return _union([(max(s, bs), min(e, be)) for s, e in a for bs, be in b if min(e, be) > max(s, bs)])
 
 
 def _union(spans: list[Span]) -> list[Span]:

@@ -57,9 +57,10 @@ MEASURES: dict[str, Measure] = {
     "referral_returned": Measure("from agency id", "to agency id", "of those, served back at the first agency"),
     "booked_on": Measure("from agency id", "to agency id", "appointments booked at a desk (refer with appointment)"),
     "offline_tickets": Measure("kiosk id", "", "numbers a kiosk issued while the core was away"),
-    "device_down": Measure("device kind", "device id", "minutes offline during opening hours", clients=False),
-    "device_outages": Measure("device kind", "device id", "times the device went offline during opening hours",
-                              clients=False),
+    "device_down": Measure("device kind", "device id", "minutes offline during opening hours, while the core ran",
+                           clients=False),
+    "device_outages": Measure("device kind", "device id", "stretches offline that overlapped opening hours "
+                              "(counted on the first such day)", clients=False),
     "paper_out": Measure("device kind", "device id", "minutes a printer reported paper out during opening hours",
                          clients=False),
 }

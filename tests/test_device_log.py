@@ -80,6 +80,22 @@ def test_device_log_counts_an_outage_only_inside_opening_hours() -> None:
                        Figure(TUESDAY, "device_outages", "display", "display-1", 1)]
 
 
+def test_device_log_counts_downtime_only_while_the_core_was_running_to_see_it() -> None:
+    """The core logs its own start and clean stop: devices switched off with it (a night, a demo's end) are not down;
+    a display that dropped while the core ran is, until the core stopped."""
+    site = site_with()
+    figures = device_figures(site, TUESDAY, [
+        change(local(TUESDAY, 7, 30), "core", kind="core"),
+        change(local(TUESDAY, 7, 40)),
+        change(local(TUESDAY, 9), online=False),                      # down while the core ran: 09:00-10:00
+        change(local(TUESDAY, 10), "core", online=False, kind="core"),  # the core stops (say, the demo ends)
+        change(local(TUESDAY, 10, 30), "kiosk-2", online=False, kind="kiosk"),  # unseen: the core was away
+    ])
+    assert figures_of(figures, "device_down") == {("display", "display-1"): 60}
+    assert figures_of(figures, "device_outages") == {("display", "display-1"): 1}
+    assert not any(f.a == "core" for f in figures), "the core is not one of the devices counted"
+
+
 def test_device_log_counts_a_device_already_down_at_the_days_start_from_midnight() -> None:
     site = site_with()
     # box went down on Monday evening after closing: Tuesday's 08:00-10:00 and the outage are Tuesday's
@@ -342,7 +358,11 @@ def test_device_log_a_kiosks_presence_paper_and_last_will_through_the_broker(
         return runner
 
     def rows() -> list[tuple[datetime, str, str, bool, str]]:
-        return stored(store)
+        return [r for r in stored(store) if r[1] != "core"]
+
+    def own() -> list[bool]:
+        """The core's own start and clean stop (when it was there to see the devices)."""
+        return [r[3] for r in stored(store) if r[1] == "core"]
 
     runner = core()
     link = Link(site, broker.host, broker.port, lambda _line: None, device_id="kiosk-1", kind="kiosk")
@@ -367,6 +387,7 @@ def test_device_log_a_kiosks_presence_paper_and_last_will_through_the_broker(
         # a restarted core gets the retained presence again at subscribe: no duplicate rows
         runner.stop()
         runner = core()
+        assert own() == [True, False, True]
         assert wait_until(lambda: runner.service.stats["presence_unchanged"] >= 1)
         # garbage on presence/x stores nothing and the core keeps answering
         garbage = [raw for device, raw in BAD_PRESENCE if device == "x"]

@@ -9,9 +9,12 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .common import parse_day, site_or_exit, store_from, with_db
+
+if TYPE_CHECKING:
+    from queue_core.store import Store
 
 T = TypeVar("T")
 
@@ -33,15 +36,33 @@ def _day(text: str | None, option: str, default: date | None = None) -> date:
 
 
 def _with_database(what: str, url: str, work: Callable[[], T]) -> T:
-    """Run `work`; a database that is down or refuses is one clear line, not a traceback."""
+    """Run `work`; a database that is down, refuses, is not a database or has no driver is one clear line."""
     import sqlalchemy as sa
 
     try:
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True) if url else "(default)"
+    except sa.exc.ArgumentError:
+        raise _fail(f"{what}: --db-url {url!r} is not a database URL "
+                    "(e.g. sqlite:////var/lib/arkaden/arkaden.db or postgresql+psycopg://user@host/db)") from None
+    try:
         return work()
-    except sa.exc.OperationalError as exc:
-        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.DBAPIError as exc:  # down, refused, not a database file, …
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
         raise _fail(f"{what}: cannot use the database {shown}: {reason}") from None
+    except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise _fail(f"{what}: cannot use the database {shown}: no driver for it ({exc})") from None
+
+
+def _existing_store(what: str, args: argparse.Namespace) -> Store:
+    """The database the core writes; a SQLite file that is not there is a mistyped path, not an empty centre."""
+    from queue_core.store import default_db_url
+
+    url = args.db_url or default_db_url()
+    if url.startswith("sqlite") and ":///" in url:
+        path = Path(url.split(":///", 1)[1])
+        if str(path) != ":memory:" and not path.is_file():
+            raise _fail(f"{what}: there is no database at {path} (check --db-url or $ARKADEN_DB_URL)")
+    return _with_database(what, url, lambda: store_from(args))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -57,8 +78,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise _fail(f"--to {last} is before --from {first}")
     if (last - first).days > 3 * 366:
         raise _fail("the period is longer than three years; make one report per year")
+    if not args.out.strip():
+        raise _fail("--out: give the folder for the report (it is created if needed)")
     out = Path(args.out)
-    store = _with_database("report", args.db_url or "", lambda: store_from(args))
+    store = _existing_store("report", args)
     try:
         period = _with_database("report", store.url, lambda: period_figures(site, store, first, last))
     finally:
@@ -87,13 +110,19 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from queue_core.retention import purge
 
     site = site_or_exit(args.site)
-    today = _day(args.today, "--today", datetime.now(site.tz).date())
+    real_today = datetime.now(site.tz).date()
+    today = _day(args.today, "--today", real_today)
+    if not date(2000, 1, 1) <= today <= real_today:
+        raise _fail(f"--today {today}: give a day between 2000-01-01 and today ({real_today}); "
+                    "a later one would delete current data")
     keep = args.retention_days
-    if keep is not None and keep < 3:
-        raise _fail("--retention-days must be at least 3 (a day's figures need the days before and after it)")
-    store = _with_database("purge", args.db_url or "", lambda: store_from(args))
+    if keep is not None and not 3 <= keep <= 3650:
+        raise _fail("--retention-days must be 3 to 3650 (a day's figures need the days before and after it)")
+    store = _existing_store("purge", args)
     try:
         result = _with_database("purge", store.url, lambda: purge(site, store, today=today, retention_days=keep))
+    except ValueError as exc:  # the store refused to delete a day whose figures are not stored
+        raise _fail(f"purge: {exc}") from None
     finally:
         store.close()
     summary = {"figures_stored_for": [d.isoformat() for d in result.figured],

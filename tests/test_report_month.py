@@ -204,7 +204,7 @@ def test_report_month_is_the_same_after_a_purge_of_the_whole_month(month: str, s
     first = _report(url, before)
     assert "20 from the event log" in first.stdout
     purge = subprocess.run([sys.executable, "-m", "arkaden_cli", "purge", "--site", str(SITE_FILE), "--db-url", url,
-                            "--today", (LAST + timedelta(days=31)).isoformat(), "--json"],
+                            "--today", (LAST + timedelta(days=4)).isoformat(), "--retention-days", "3", "--json"],
                            capture_output=True, text=True, timeout=300)
     assert purge.returncode == 0, purge.stderr
     assert json.loads(purge.stdout)["deleted"]["events"] > 2000

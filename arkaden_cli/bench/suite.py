@@ -1,11 +1,11 @@
-"""`arkaden bench`: the core's figures, then the slip printer's, the wall display's and the kiosk's."""
+"""`arkaden bench`: the core's figures, then the slip printer's, the wall display's, the kiosk's and the report's."""
 
 from __future__ import annotations
 
 import os
 import platform
 
-from . import core, display, kiosk, printing
+from . import core, display, kiosk, printing, report
 
 
 def journey_figures(quick: bool) -> dict[str, float]:
@@ -34,6 +34,7 @@ def run(quick: bool = False) -> dict[str, object]:
         **kiosk_figures,
         **core_figures,
         **printing.run(quick=quick),
+        **report.run(quick=quick),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "targets": {**core.TARGETS, **display.TARGETS, **kiosk.TARGETS},
         "quick": quick,

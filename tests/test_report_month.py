@@ -52,9 +52,9 @@ def month(tmp_path_factory: pytest.TempPathFactory, site: Site) -> str:
     return url
 
 
-def _report(url: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _report(url: str, out: Path, first: date = FIRST, last: date = LAST) -> subprocess.CompletedProcess[str]:
     run = subprocess.run([sys.executable, "-m", "arkaden_cli", "report", "--site", str(SITE_FILE), "--db-url", url,
-                          "--from", FIRST.isoformat(), "--to", LAST.isoformat(), "--out", str(out), *extra],
+                          "--from", first.isoformat(), "--to", last.isoformat(), "--out", str(out)],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     return run
@@ -193,7 +193,8 @@ def test_report_month_figures_match_the_log_and_small_cells_are_suppressed(
     assert (out / "bericht.pdf").read_bytes().startswith(b"%PDF")
 
 
-def test_report_month_is_the_same_after_a_purge_of_the_whole_month(month: str, site: Site, tmp_path: Path) -> None:
+def test_report_month_the_years_report_is_the_same_after_a_purge_of_the_whole_month(
+        month: str, site: Site, tmp_path: Path) -> None:
     import shutil
 
     db = Path(month.removeprefix("sqlite:///"))
@@ -201,7 +202,8 @@ def test_report_month_is_the_same_after_a_purge_of_the_whole_month(month: str, s
     shutil.copy(db, copy)
     url = f"sqlite:///{copy}"
     before, after = tmp_path / "before", tmp_path / "after"
-    first = _report(url, before)
+    year = (date(2026, 1, 1), date(2026, 12, 31))
+    first = _report(url, before, *year)
     assert "20 from the event log" in first.stdout
     purge = subprocess.run([sys.executable, "-m", "arkaden_cli", "purge", "--site", str(SITE_FILE), "--db-url", url,
                             "--today", (LAST + timedelta(days=4)).isoformat(), "--retention-days", "3", "--json"],
@@ -209,7 +211,7 @@ def test_report_month_is_the_same_after_a_purge_of_the_whole_month(month: str, s
     assert purge.returncode == 0, purge.stderr
     assert json.loads(purge.stdout)["deleted"]["events"] > 2000
     assert _raw(url) == [], "the month's event log is gone"
-    second = _report(url, after)
+    second = _report(url, after, *year)
     assert "20 from stored figures" in second.stdout
     for table in sorted((before / "csv").glob("*.csv")):
         assert (after / "csv" / table.name).read_text() == table.read_text(), f"{table.name} changed by the purge"

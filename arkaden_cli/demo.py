@@ -248,10 +248,15 @@ class Demo:
             self.grabber.stop()
             if self.grabber.error:
                 self.say(f"the screen could not be saved: {self.grabber.error}")
+        # the core first: it logs its own clean stop, so the devices switching off after it are nobody's outage
+        # in the day's report (device downtime counts only while the core ran)
+        for child in self.children:
+            if child.name == "core":
+                child.stop(timeout=2 if self.hurry.is_set() else 10)
         for kiosk in self.kiosks:
             kiosk.stop()
-        for child in reversed(self.children):  # apps, bridge, core; Xvfb last
-            if child.name != "xvfb":
+        for child in reversed(self.children):  # apps, bridge; Xvfb last
+            if child.name not in ("xvfb", "core"):
                 child.stop(timeout=2 if self.hurry.is_set() else 10)
         for box in self.boxes.values():
             box.close()

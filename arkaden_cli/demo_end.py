@@ -19,8 +19,7 @@ REPORT_TIMEOUT_S = 180.0
 def write_report(site_file: Path, db_url: str, day: date, run: RunFolder, hurry: threading.Event) -> str:
     """Run `arkaden report` for ``day`` into the run's report/ folder; one line saying how it went.
 
-    A checkout without the report command yet says so and the demo still ends well; ``hurry`` (a second
-    Ctrl-C) stops it.
+    ``hurry`` (a second Ctrl-C) stops it; a report that fails is said with its log's last lines.
     """
     log = run.logs / "report.log"
     argv = [sys.executable, "-m", "arkaden_cli", "--log-level", "WARNING", "report", "--site", str(site_file),
@@ -36,8 +35,6 @@ def write_report(site_file: Path, db_url: str, day: date, run: RunFolder, hurry:
                 return f"report: stopped before it was done (log {log})"
             time.sleep(0.1)
     text = log.read_text(errors="replace")
-    if proc.returncode != 0 and "invalid choice: 'report'" in text:
-        return "report: this checkout has no `arkaden report` command yet, so there is no report for the day"
     if proc.returncode != 0:
         tail = "\n".join(text.splitlines()[-8:])
         return f"report: `arkaden report` failed (exit {proc.returncode}); last lines of {log}:\n{tail}"

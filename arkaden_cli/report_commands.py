@@ -141,8 +141,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("report", help="the committee report for a period: HTML with charts, PDF and CSV tables")
     p.add_argument("--site", required=True)
-    p.add_argument("--from", dest="first", default=None, help="first day (2026-11-01 or 01.11.2026)")
-    p.add_argument("--to", dest="last", default=None, help="last day, included")
+    p.add_argument("--from", dest="first", required=True, help="first day (2026-11-01 or 01.11.2026)")
+    p.add_argument("--to", dest="last", required=True, help="last day, included")
     p.add_argument("--out", required=True, help="folder for bericht.html, bericht.pdf, charts/ and csv/")
     with_db(p)
     p.set_defaults(func=cmd_report)
@@ -150,7 +150,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p = sub.add_parser("purge", help="store the daily figures, then delete personal data past the retention period")
     p.add_argument("--site", required=True)
     p.add_argument("--retention-days", type=int, default=None,
-                   help="override the site's policy.retention_days (default 30)")
+                   help="instead of the site file's policy.retention_days (3 to 3650)")
     p.add_argument("--today", default=None, help=argparse.SUPPRESS)  # tests and the demo's simulated day
     p.add_argument("--json", action="store_true", help="print what was deleted as JSON")
     with_db(p)

@@ -43,9 +43,10 @@ def heatmap(path: Path, *, rows: Sequence[str], columns: Sequence[str], cells: S
             spine.set_visible(False)
         ax.set_xlabel(column_title)
         ax.set_ylabel(row_title)
-        bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02, aspect=25)
-        bar.ax.set_title(scale_label, fontsize=8, loc="left", pad=6)
-        bar.outline.set_visible(False)
+        if np.isfinite(values).any() and np.nanmax(values) > 0:  # a scale only when some cell shows a count
+            bar = fig.colorbar(image, ax=ax, shrink=0.8, pad=0.02, aspect=25)
+            bar.ax.set_title(scale_label, fontsize=8, loc="left", pad=6)
+            bar.outline.set_visible(False)
 
 
 def _cell(ax: Axes, r: int, c: int, cell: Cell) -> None:

@@ -105,8 +105,10 @@ def _widths(pdf: ReportPDF, table: Table, size: float) -> tuple[float, list[floa
     for r in table.rows:
         pdf.set_font("body", "B" if r.total else "", size)
         natural = max(natural, pdf.get_string_width(pdf.t(r.header)) + _PAD)
+    pdf.set_font("body", "B", size)
+    corner = min(pdf.get_string_width(pdf.t(table.corner)), 40.0)  # a short corner ("von → an") stays on one line
     least = max([longest_word(r.header, "B" if r.total else "") for r in table.rows]
-                + [longest_word(table.corner, "B")]) + _PAD
+                + [longest_word(table.corner, "B"), corner]) + _PAD
     return max(min(natural, 58.0, pdf.width - sum(cols)), least), cols
 
 

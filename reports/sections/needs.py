@@ -83,7 +83,8 @@ def _summary(counts: CheckinCounts) -> tuple[str, ...]:
         out.append(text + ".")
     step_free = spoken(led.cell(("sf",)))
     if step_free:
-        out.append(f"Einen stufenlosen Weg wünschten {step_free} Check-ins.")
+        out.append("Niemand bat um einen stufenlosen Weg." if step_free == "0"
+                   else f"Um einen stufenlosen Weg baten {step_free} Check-ins.")
     alone = spoken(led.cell(("p", "1")))
     alone_pct = spoken_pct(_share(led, ("p", "1"), ("pt",)))
     if alone and alone_pct:

@@ -314,7 +314,7 @@ def test_report_shares_and_medians_from_few_clients_are_suppressed(report: Repor
 def test_report_summary_sentences_name_no_suppressed_number(report: Report) -> None:
     text = {s.slug: " ".join(s.summary) for s in report.sections}
     assert "IHK" not in text["besuche"] and " 3 " not in text["besuche"]
-    assert "Einen stufenlosen Weg wünschten weniger als 5 Check-ins." in text["sprachen"]
+    assert "Um einen stufenlosen Weg baten weniger als 5 Check-ins." in text["sprachen"]
     assert "Ohne Verbindung zum Server gaben die Kiosks weniger als 5 Nummern aus." in text["geraete"]
     visits = _table(report, "besuche_stellen")
     shown = {c.text for r in visits.rows for c in r.cells if not c.suppressed}

@@ -467,3 +467,41 @@ def test_report_writes_html_pdf_charts_and_csvs_and_renders_the_pages(site: Site
                           check=True).stdout
     assert "Entwicklungs- und Erfahrungsbericht" in text and "Seite 1 von" in text
     assert "Ausländeramt" in text and "< 5" in text and "Methodik" in text
+
+
+@pytest.mark.slow
+def test_report_html_in_a_real_browser_shows_every_chart_and_fetches_nothing(site: Site, tmp_path: Path) -> None:
+    """Debian's chromium renders the page offline: every image loads (no broken picture), nothing is fetched from
+    the network, and the screenshot lands in artifacts/report-render/ for a person to look at."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.fail("chromium is missing: install the Debian package chromium (./scripts/test does)", pytrace=False)
+    out = tmp_path / "bericht"
+    write_report(site, _figures(), _source(site), out)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "bericht-html.png"
+    profile = tmp_path / "profile"
+    common = [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+              f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9", "--window-size=1280,2400"]
+    # the DOM after load: each <img> says whether it decoded (naturalWidth > 0); a proxy that refuses every
+    # connection would leave any network asset broken
+    probe = out / "probe.html"
+    page = (out / "bericht.html").read_text(encoding="utf-8")
+    probe.write_text(page.replace("</body>", "<script>window.addEventListener('load',()=>{document.title="
+                                  "[...document.images].map(i=>i.naturalWidth>0?'ok':'broken:'+i.src).join(' ');});"
+                                  "</script></body>"), encoding="utf-8")
+    dom = subprocess.run([*common, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    title = re.search(r"<title>(.*?)</title>", dom.stdout, re.S)
+    assert title is not None
+    states = title[1].split()
+    assert len(states) >= 6 and set(states) == {"ok"}, states
+    run = subprocess.run([*common, f"--screenshot={shot}", (out / "bericht.html").as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        assert image.size == (1280, 2400)
+        assert len(image.convert("L").getcolors(1 << 16) or []) > 20, "the page rendered (not a blank sheet)"

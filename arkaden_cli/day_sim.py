@@ -175,6 +175,10 @@ class Day:
         if not agency.is_open(self.now) and not waiting:  # after closing time, those still waiting are served
             self.at(self.now + timedelta(minutes=10), "next", counter)
             return
+        if self.people is not None and not waiting and self._current(counter) is None:
+            # nobody there: the counsellor sees it on the screen and does not press (keeps long runs quick)
+            self.at(self.now + timedelta(minutes=1.5), "next", counter)
+            return
         self._counter(counter, "next")
         t = self._current(counter)
         if t is None:

@@ -40,7 +40,7 @@ def month(tmp_path_factory: pytest.TempPathFactory, site: Site) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('month') / 'arkaden.db'}"
     store = Store(url)
     store.migrate()
-    simulate_days(site, store, FIRST, 20, seed=11, journeys=8, walk_in_rate=0.15)
+    simulate_days(site, store, FIRST, 20, seed=11, journeys=10, walk_in_rate=0.2)
     kiosk = site.kiosks[0]
     at = datetime(2026, 11, 10, 9, 0, tzinfo=site.tz)   # a Tuesday morning: 35 minutes down, then 20 without paper
     store.record_presence(at=at - timedelta(hours=2), device=kiosk.id, kind="kiosk", online=True, paper="ok")

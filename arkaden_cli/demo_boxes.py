@@ -9,15 +9,14 @@ See docs/hardware.md for the line protocol.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
-import select
 import threading
 import time
-import tty
 from dataclasses import dataclass
 from pathlib import Path
+
+from serial_devices.pty_device import PtyDevice
 
 FIRMWARE = "demo-1"
 RESEND_S = 1.0          # the reference firmware re-sends an unacknowledged press every second
@@ -49,10 +48,6 @@ class SimulatedBox:
         self.box_id = box_id
         self.link = link
         self.boot = secrets.token_hex(4)
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)  # no echo, no line editing, as a real CDC device
-        link.unlink(missing_ok=True)
-        link.symlink_to(os.ttyname(self.slave))
         self._seq = secrets.randbelow(60000)
         self._acked: set[int] = set()
         self._shown: list[tuple[float, str]] = []  # (monotonic time, text) of every SHOW
@@ -60,8 +55,9 @@ class SimulatedBox:
         self._press_lock = threading.Lock()  # one key at a time, as one counsellor's hand
         self._stop = threading.Event()
         self.hellos = 0
-        self._reader = threading.Thread(target=self._read, name=f"box-{box_id}", daemon=True)
-        self._reader.start()
+        self._ready = threading.Event()  # the bridge may ask WHO the moment the link exists
+        self._port = PtyDevice(link, on_line=self._on_line)  # the pty pair, its link and its reader thread
+        self._ready.set()
 
     @property
     def attached(self) -> bool:
@@ -69,25 +65,11 @@ class SimulatedBox:
         return self.hellos > 0
 
     def _write(self, line: str) -> None:
+        self._ready.wait(5)
         try:
-            os.write(self.master, line.encode("ascii") + b"\n")
+            self._port.send(line.encode("ascii") + b"\n")
         except OSError:
             pass  # closing
-
-    def _read(self) -> None:
-        buf = b""
-        while not self._stop.is_set():
-            ready, _, _ = select.select([self.master], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                data = os.read(self.master, 4096)
-            except OSError:
-                return
-            buf += data
-            *lines, buf = buf.split(b"\n")
-            for raw in lines:
-                self._on_line(raw.decode("ascii", "replace").rstrip("\r"))
 
     def _on_line(self, line: str) -> None:
         word, _, rest = line.partition(" ")
@@ -135,10 +117,4 @@ class SimulatedBox:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
-        self._reader.join(timeout=5)
-        self.link.unlink(missing_ok=True)
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self._port.close()

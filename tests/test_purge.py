@@ -53,15 +53,19 @@ def _texts(store: Store) -> str:
 
 def _personal(store: Store, site: Site, before: date) -> dict[str, set[str]]:
     """Tokens and booking codes of the visits before `before`, read from the log while it is there (a journey
-    that goes on past the cut keeps its code, rightly: it is still needed)."""
+    that goes on past the cut keeps its code, rightly: it is still needed; so does the slip a desk booked on into
+    it, which the client brings to that appointment)."""
     from queue_rules import codes
     from queue_rules import events as ev
 
     cut = datetime.combine(before, datetime.min.time(), site.tz)
     live = {b.code for b in store.bookings_between(cut, cut + timedelta(days=400))}
+    with store.engine.connect() as conn:
+        slips = {token for token, journey in conn.execute(sa.text("SELECT token, journey FROM journey_slip"))
+                 if journey in live}
     found: dict[str, set[str]] = {"token": set(), "code": set()}
     for e in store.events():
-        if isinstance(e, ev.TicketIssued) and e.at.astimezone(site.tz).date() < before:
+        if isinstance(e, ev.TicketIssued) and e.at.astimezone(site.tz).date() < before and e.token not in slips:
             found["token"].add(e.token)
             if e.booking_code and e.journey not in live:
                 found["code"] |= {codes.normalise(e.booking_code), codes.display(codes.normalise(e.booking_code))}

@@ -32,20 +32,14 @@ from .journey_plan import day_journeys
 from .population import (
     CONCERN_WEIGHTS,
     DEFAULT_CONCERN_WEIGHT,
-    DEFAULT_INTERPRETER_SHARE,
-    DEFAULT_LANGUAGE_WEIGHT,
-    FAMILY_CONCERNS,
-    INTERPRETER_SHARE,
-    LANGUAGE_WEIGHTS,
     NO_SHOW_SHARE,
-    PARTY_SIZES,
     REFER_SHARE,
     REFERRALS,
     TRANSFER_SHARE,
     TRANSFERS,
+    People,
 )
 
-STEP_FREE_SHARE = 0.05  # walk-ins asking for the step-free way
 BOOK_ON_SHARE = 0.04    # stops after which the desk books the client into another agency tomorrow
 
 DAY_START, DAY_END = time(7, 45), time(16, 30)
@@ -99,9 +93,7 @@ class Day:
         self.weights = [CONCERN_WEIGHTS.get(c.id, DEFAULT_CONCERN_WEIGHT) for c in self.concerns]
         # people=True: walk-ins in the centre's languages, families, interpreters, step-free requests, and desks
         # that refer with return and book on into tomorrow; from streams of their own, so the arrivals stay the same
-        self.people = random.Random(f"{seed}-people") if people else None
-        self.languages = list(site.site.languages)
-        self.language_weights = [LANGUAGE_WEIGHTS.get(lang, DEFAULT_LANGUAGE_WEIGHT) for lang in self.languages]
+        self.people = People(site.site.languages, random.Random(f"{seed}-people")) if people else None
 
     def at(self, when: datetime, kind: str, arg: str = "") -> None:
         heapq.heappush(self.jobs, _Job(when, next(self.seq), kind, arg))
@@ -143,17 +135,12 @@ class Day:
             open_now = [c for c in self.concerns if self.site.agency_of_service(c.service).is_open(self.now)]
             if not open_now:
                 return
-            concern = self.people.choice(open_now)  # the kiosk shows a closed office as closed: he picks another
+            concern = self.people.rng.choice(open_now)  # the kiosk shows a closed office as closed: he picks another
         checkin = p.CheckIn(id=f"w{next(self.ids)}", concern=concern.id, language="de")
         if self.people is not None:
-            language = self.people.choices(self.languages, self.language_weights)[0]
-            family = concern.id in FAMILY_CONCERNS
-            sizes = PARTY_SIZES if family else PARTY_SIZES[:2]
-            checkin = checkin.model_copy(update={
-                "language": language,
-                "party_size": self.people.choices([n for n, _ in sizes], [w for _, w in sizes])[0],
-                "interpreter": self.people.random() < INTERPRETER_SHARE.get(language, DEFAULT_INTERPRETER_SHARE),
-                "step_free": self.people.random() < STEP_FREE_SHARE})
+            who = self.people.walk_in(concern.id, step_free=True)
+            checkin = checkin.model_copy(update={"language": who.language, "party_size": who.party_size,
+                                                 "interpreter": who.interpreter, "step_free": who.step_free})
         self.send(self.topics.checkin(self.kiosk), checkin)
 
     def _booked(self, code: str) -> None:
@@ -214,12 +201,12 @@ class Day:
     def _refer_or_book(self, counter: str, t: Ticket) -> bool:
         """Now and then a desk refers with return, or books the client into another agency tomorrow."""
         assert self.people is not None
-        draw = self.people.random()
+        draw = self.people.rng.random()
         if draw < REFER_SHARE and t.service in REFERRALS and not t.plan:
             to, note = REFERRALS[t.service]
             return self._counter(counter, "refer", to_service=to, note=note).get("ok") is True
         if draw > 1 - BOOK_ON_SHARE and TRANSFERS.get(t.service):
-            to = self.people.choice([dst for dst, _ in TRANSFERS[t.service]])
+            to = self.people.rng.choice([dst for dst, _ in TRANSFERS[t.service]])
             slot = self._free_slot_tomorrow(to)
             if slot is not None:
                 answer = self.send(self.topics.counter_cmd(counter), p.CounterCommand(

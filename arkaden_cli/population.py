@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 # Who comes to the centre: weights per walk-in concern id (unknown concerns get DEFAULT_CONCERN_WEIGHT).
@@ -20,6 +23,7 @@ PARTY_SIZES = ((1, 45), (2, 20), (3, 15), (4, 12), (5, 8))
 FAMILY_CONCERNS = {"schule-kita", "ankommen", "gesundheit"}
 INTERPRETER_SHARE = {"de": 0.0, "en": 0.05}  # other languages: DEFAULT_INTERPRETER_SHARE
 DEFAULT_INTERPRETER_SHARE = 0.3
+STEP_FREE_SHARE = 0.05  # walk-ins asking for the step-free way
 APPOINTMENT_ONLY_TAP = 0.03  # someone taps a tile that needs an appointment (refused by the core)
 NO_SHOW_SHARE = 0.06
 TRANSFER_SHARE = 0.12
@@ -72,3 +76,36 @@ def arrivals_per_minute(t: datetime) -> float:
     if minutes < 12 * 60 + 30:
         return 0.4
     return 0.25
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who comes with a walk-in's number: the language chosen, the party, what they need."""
+
+    language: str
+    party_size: int
+    interpreter: bool
+    step_free: bool = False
+
+
+class People:
+    """Draws walk-ins as the demo and the simulated days assume them (the weights above), from one random stream."""
+
+    def __init__(self, languages: Sequence[str], rng: random.Random):
+        self.rng = rng
+        self.languages = list(languages)
+        self.weights = [LANGUAGE_WEIGHTS.get(lang, DEFAULT_LANGUAGE_WEIGHT) for lang in self.languages]
+
+    def language(self) -> str:
+        return self.rng.choices(self.languages, self.weights)[0]
+
+    def walk_in(self, concern_id: str, *, step_free: bool = False) -> Person:
+        """One client for a concern; with ``step_free`` also whether he asks for the step-free way."""
+        rng = self.rng
+        language = self.language()
+        sizes, weights = zip(*PARTY_SIZES, strict=True)
+        party = rng.choices(sizes, weights)[0]
+        if concern_id in FAMILY_CONCERNS and party == 1 and rng.random() < 0.5:
+            party = rng.choice((2, 3, 4, 5))
+        interpreter = rng.random() < INTERPRETER_SHARE.get(language, DEFAULT_INTERPRETER_SHARE)
+        return Person(language, party, interpreter, step_free and rng.random() < STEP_FREE_SHARE)

@@ -35,12 +35,7 @@ from arkaden_cli.population import (
     APPOINTMENT_ONLY_TAP,
     CONCERN_WEIGHTS,
     DEFAULT_CONCERN_WEIGHT,
-    DEFAULT_INTERPRETER_SHARE,
-    DEFAULT_LANGUAGE_WEIGHT,
-    FAMILY_CONCERNS,
-    INTERPRETER_SHARE,
-    LANGUAGE_WEIGHTS,
-    PARTY_SIZES,
+    People,
     arrivals_per_minute,
 )
 from device_link.broker_auth import BrokerAuth
@@ -100,8 +95,7 @@ class Morning:
         self.concerns = walk_in
         self.concern_weights = [CONCERN_WEIGHTS.get(c.id, DEFAULT_CONCERN_WEIGHT) for c in walk_in]
         self.appointment_only = [c for c in site.concerns if not c.walk_in]
-        self.languages = list(site.site.languages)
-        self.language_weights = [LANGUAGE_WEIGHTS.get(lang, DEFAULT_LANGUAGE_WEIGHT) for lang in self.languages]
+        self.people = People(site.site.languages, self.rng)
         self.desks = Counsellors(self, boxes)
 
     # --- clock: the shared simulated clock, in minutes since the morning's start ---
@@ -207,12 +201,8 @@ class Morning:
             if not self.concerns:
                 return
             concern = rng.choices(self.concerns, self.concern_weights)[0]
-        language = rng.choices(self.languages, self.language_weights)[0]
-        sizes, weights = zip(*PARTY_SIZES, strict=True)
-        party = rng.choices(sizes, weights)[0]
-        if concern.id in FAMILY_CONCERNS and party == 1 and rng.random() < 0.5:
-            party = rng.choice((2, 3, 4, 5))
-        interpreter = rng.random() < INTERPRETER_SHARE.get(language, DEFAULT_INTERPRETER_SHARE)
+        person = self.people.walk_in(concern.id)
+        language, party, interpreter = person.language, person.party_size, person.interpreter
         checkin = p.CheckIn(id=self.link.new_id(), concern=concern.id, language=language, party_size=party,
                             interpreter=interpreter)
         reply = self._check_in(kiosk, checkin)
@@ -230,7 +220,7 @@ class Morning:
 
     def booked_arrival(self, code: str) -> None:
         kiosk = self.rng.choice(self.kiosks)
-        language = self.rng.choices(self.languages, self.language_weights)[0]
+        language = self.people.language()
         reply = self._check_in(kiosk, p.CheckIn(id=self.link.new_id(), booking_code=code, language=language))
         if self.refused(f"kiosk {kiosk} (code {code})", reply):
             return

@@ -14,6 +14,8 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ui_common.kivy_env import Geometry
+
 GAP = 8               # pixels between windows (and to the screen's edge)
 TITLE_BAR = 32        # a window manager's decoration above each window (none under the private Xvfb)
 
@@ -30,8 +32,8 @@ class Window:
 
     @property
     def geometry(self) -> str:
-        """The X11 geometry the apps' `--window` takes: `WxH+X+Y`."""
-        return f"{self.width}x{self.height}+{self.x}+{self.y}"
+        """The X11 geometry the apps' `--window` takes: `WxH+X+Y`, written as the apps read it."""
+        return str(Geometry(self.width, self.height, self.x, self.y))
 
     def overlaps(self, other: Window) -> bool:
         return not (self.x + self.width <= other.x or other.x + other.width <= self.x

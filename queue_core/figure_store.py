@@ -82,11 +82,6 @@ class FigureStore:
         with Session(self.engine) as s:
             return s.exec(select(sa.func.min(EventRecord.day))).one()
 
-    def event_count(self, day: date) -> int:
-        with Session(self.engine) as s:
-            q = select(sa.func.count()).select_from(EventRecord).where(col(EventRecord.day) == day)
-            return int(s.execute(q).scalar_one())
-
     def journey_stops_after(self, codes: Sequence[str], day: date, tz: ZoneInfo) -> dict[str, tuple[int, int]]:
         """Per journey code: its bookings (not cancelled) on the day after `day`, and after that."""
         if not codes:
@@ -117,22 +112,17 @@ class FigureStore:
             stored = set(s.exec(select(col(FigureDay.day)).where(col(FigureDay.day) < day)).all())
             if logged - stored:
                 raise ValueError(f"figures not stored for {min(logged - stored)}: make them before deleting the log")
-            notes = _count(s, TicketNote, col(TicketNote.day) < day)
-            s.execute(sa.delete(TicketNote).where(col(TicketNote.day) < day))
-            events = _count(s, EventRecord, col(EventRecord.day) < day)
-            s.execute(sa.delete(EventRecord).where(col(EventRecord.day) < day))
-            replies = _count(s, CommandReply, col(CommandReply.at) < cut)
-            s.execute(sa.delete(CommandReply).where(col(CommandReply.at) < cut))
-            bookings = _count(s, BookingRecord, col(BookingRecord.slot_start) < cut)
-            s.execute(sa.delete(BookingRecord).where(col(BookingRecord.slot_start) < cut))
+            notes = _deleted(s, sa.delete(TicketNote).where(col(TicketNote.day) < day))
+            events = _deleted(s, sa.delete(EventRecord).where(col(EventRecord.day) < day))
+            replies = _deleted(s, sa.delete(CommandReply).where(col(CommandReply.at) < cut))
+            bookings = _deleted(s, sa.delete(BookingRecord).where(col(BookingRecord.slot_start) < cut))
             # a journey goes with its last booking; one joined into another stays while that one has bookings
             # (the client's first letter still names its code)
             live = set(s.exec(select(BookingRecord.journey).distinct()).all())
             old = [code for code, target in s.exec(select(JourneyRecord.code, JourneyRecord.merged_into)).all()
                    if code not in live and (target is None or target not in live)]
-            slips = _count(s, JourneySlip, col(JourneySlip.journey).in_(old) | (col(JourneySlip.created_at) < cut))
-            s.execute(sa.delete(JourneySlip).where(col(JourneySlip.journey).in_(old)
-                                                   | (col(JourneySlip.created_at) < cut)))
+            slips = _deleted(s, sa.delete(JourneySlip).where(col(JourneySlip.journey).in_(old)
+                                                             | (col(JourneySlip.created_at) < cut)))
             s.execute(sa.update(JourneyRecord).where(col(JourneyRecord.merged_into).in_(old)).values(merged_into=None))
             s.execute(sa.delete(JourneyRecord).where(col(JourneyRecord.code).in_(old)))
             s.commit()
@@ -140,5 +130,6 @@ class FigureStore:
                       slips=slips)
 
 
-def _count(s: Session, table: type, where: sa.ColumnElement[bool]) -> int:
-    return int(s.execute(select(sa.func.count()).select_from(table).where(where)).scalar_one())
+def _deleted(s: Session, statement: sa.Delete) -> int:
+    """Run a DELETE in the session's transaction; how many rows it removed."""
+    return s.connection().execute(statement).rowcount

@@ -39,12 +39,29 @@ class PurgeResult:
     purged: Purged
 
 
-def make_figures(site: Site, store: Store, day: date) -> tuple[list[Figure], int]:
+class DayLogs:
+    """The event log a day at a time, for days made in order: each day is read once, though a day's figures
+    need the day before and after it; only the last three days are kept."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._days: dict[date, list[ev.Event]] = {}
+
+    def events(self, day: date) -> list[ev.Event]:
+        if day not in self._days:
+            self._days[day] = list(self.store.events(day=day))
+            for old in sorted(self._days)[:-3]:
+                del self._days[old]
+        return self._days[day]
+
+
+def make_figures(site: Site, store: Store, day: date, logs: DayLogs | None = None) -> tuple[list[Figure], int]:
     """One day's figures from the event log, the bookings and the device log; and the number of events read."""
-    events = list(store.events(day=day))
-    seen_before = frozenset(e.journey for e in store.events(day=day - timedelta(days=1))
+    logs = logs or DayLogs(store)
+    events = logs.events(day)
+    seen_before = frozenset(e.journey for e in logs.events(day - timedelta(days=1))
                             if isinstance(e, ev.TicketIssued) and e.journey)
-    tomorrow = list(store.events(day=day + timedelta(days=1)))
+    tomorrow = logs.events(day + timedelta(days=1))
     ends = journey_ends(site, tomorrow) if tomorrow else None
     codes = sorted({j for e in events if (j := getattr(e, "journey", None))})
     later = store.journey_stops_after(codes, day, site.tz)
@@ -65,10 +82,11 @@ def period_figures(site: Site, store: Store, first: date, last: date) -> PeriodF
     stored_days = store.figure_days(first, last)
     figures = store.stored_figures(first, last)
     made, events = 0, 0
+    logs = DayLogs(store)
     for day in store.logged_days(first, last):
         if day in stored_days:
             continue
-        day_figures, n = make_figures(site, store, day)
+        day_figures, n = make_figures(site, store, day, logs)
         figures += day_figures
         made, events = made + 1, events + n
     return PeriodFigures(sorted(figures), len(stored_days), made, events)
@@ -81,9 +99,10 @@ def store_final_figures(site: Site, store: Store, today: date) -> list[date]:
         return []
     done = store.figure_days(first, final_day(today))
     out = []
+    logs = DayLogs(store)
     for day in store.logged_days(first, final_day(today)):
         if day not in done:
-            figures, n = make_figures(site, store, day)
+            figures, n = make_figures(site, store, day, logs)
             store.save_figures(day, figures, events=n)
             out.append(day)
     return out

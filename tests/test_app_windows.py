@@ -8,8 +8,10 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,6 +35,9 @@ MORNING = datetime(2026, 12, 2, 7, 55, tzinfo=BERLIN)
 SMALL = "960x540+960+0"
 
 
+
+T = TypeVar("T")
+
 def _start(xserver: XServer, argv: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, *argv], cwd=REPO, env=xserver.env(), stdout=out,
@@ -49,8 +54,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _wait_for(predicate, procs: list[tuple[subprocess.Popen[bytes], Path]], what: str,  # type: ignore[no-untyped-def]
-              timeout: float = 40):
+def _wait_for(predicate: Callable[[], T | None], procs: list[tuple[subprocess.Popen[bytes], Path]], what: str,
+              timeout: float = 40) -> T:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

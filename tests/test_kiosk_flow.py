@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -67,7 +68,8 @@ class Sync:
             fn(*args)
 
 
-def make(site_path=KIA, now=TUESDAY_10, site=None, **backend_kw):  # type: ignore[no-untyped-def]
+def make(site_path: str | Path = KIA, now: datetime = TUESDAY_10, site: Site | None = None,
+         **backend_kw: Any) -> tuple[KioskFlow, FakeBackend, FakeTicketPrinter, Sync]:
     site = site or load_site(site_path)
     sync = Sync()
     printer = FakeTicketPrinter()

@@ -24,26 +24,17 @@ def _fail(message: str) -> SystemExit:
     return SystemExit(2)
 
 
-def _day(text: str | None, option: str, default: date | None = None) -> date:
-    if text is None:
-        if default is None:
-            raise _fail(f"{option} DATE is required (2026-12-02 or 02.12.2026)")
-        return default
+def _day(text: str, option: str) -> date:
     day = parse_day(text)
     if day is None:
         raise _fail(f"{option}: {text!r} is not a date (2026-12-02 or 02.12.2026)")
     return day
 
 
-def _with_database(what: str, url: str, work: Callable[[], T]) -> T:
+def _with_database(what: str, shown: str, work: Callable[[], T]) -> T:
     """Run `work`; a database that is down, refuses, is not a database or has no driver is one clear line."""
     import sqlalchemy as sa
 
-    try:
-        shown = sa.engine.make_url(url).render_as_string(hide_password=True) if url else "(default)"
-    except sa.exc.ArgumentError:
-        raise _fail(f"{what}: --db-url {url!r} is not a database URL "
-                    "(e.g. sqlite:////var/lib/arkaden/arkaden.db or postgresql+psycopg://user@host/db)") from None
     try:
         return work()
     except sa.exc.DBAPIError as exc:  # down, refused, not a database file, …
@@ -53,21 +44,27 @@ def _with_database(what: str, url: str, work: Callable[[], T]) -> T:
         raise _fail(f"{what}: cannot use the database {shown}: no driver for it ({exc})") from None
 
 
-def _existing_store(what: str, args: argparse.Namespace) -> Store:
-    """The database the core writes; a SQLite file that is not there is a mistyped path, not an empty centre."""
+def _existing_store(what: str, args: argparse.Namespace) -> tuple[Store, str]:
+    """The database the core writes, and its URL as it may be shown (no password); a SQLite file that is not
+    there is a mistyped path, not an empty centre."""
+    import sqlalchemy as sa
+
     from queue_core.store import default_db_url
 
     url = args.db_url or default_db_url()
-    if url.startswith("sqlite") and ":///" in url:
-        path = Path(url.split(":///", 1)[1])
-        if str(path) != ":memory:" and not path.is_file():
-            raise _fail(f"{what}: there is no database at {path} (check --db-url or $ARKADEN_DB_URL)")
-    return _with_database(what, url, lambda: store_from(args))
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise _fail(f"{what}: --db-url {url!r} is not a database URL "
+                    "(e.g. sqlite:////var/lib/arkaden/arkaden.db or postgresql+psycopg://user@host/db)") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database or "").is_file():
+            raise _fail(f"{what}: there is no database at {parsed.database} (check --db-url or $ARKADEN_DB_URL)")
+    return _with_database(what, shown, lambda: store_from(args)), shown
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    import sqlalchemy as sa
-
     from queue_core.retention import period_figures
     from reports.build import write_report
     from reports.source import ReportSource
@@ -81,14 +78,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.out.strip():
         raise _fail("--out: give the folder for the report (it is created if needed)")
     out = Path(args.out)
-    store = _existing_store("report", args)
+    store, shown = _existing_store("report", args)
     try:
-        period = _with_database("report", store.url, lambda: period_figures(site, store, first, last))
+        period = _with_database("report", shown, lambda: period_figures(site, store, first, last))
     finally:
         store.close()
     source = ReportSource(
         site_name=site.site.name, first_day=first, last_day=last,
-        database=sa.engine.make_url(store.url).render_as_string(hide_password=True),
+        database=shown,
         days_from_figures=period.days_from_figures, days_from_log=period.days_from_log, events=period.events,
         generated_at=datetime.now(UTC))
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2 subsets fonts; its INFO lines are noise here
@@ -111,16 +108,16 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
     site = site_or_exit(args.site)
     real_today = datetime.now(site.tz).date()
-    today = _day(args.today, "--today", real_today)
+    today = _day(args.today, "--today") if args.today else real_today
     if not date(2000, 1, 1) <= today <= real_today:
         raise _fail(f"--today {today}: give a day between 2000-01-01 and today ({real_today}); "
                     "a later one would delete current data")
     keep = args.retention_days
     if keep is not None and not 3 <= keep <= 3650:
         raise _fail("--retention-days must be 3 to 3650 (a day's figures need the days before and after it)")
-    store = _existing_store("purge", args)
+    store, shown = _existing_store("purge", args)
     try:
-        result = _with_database("purge", store.url, lambda: purge(site, store, today=today, retention_days=keep))
+        result = _with_database("purge", shown, lambda: purge(site, store, today=today, retention_days=keep))
     except ValueError as exc:  # the store refused to delete a day whose figures are not stored
         raise _fail(f"purge: {exc}") from None
     finally:

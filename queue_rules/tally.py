@@ -82,7 +82,7 @@ def _issued(f: _Fold, e: ev.TicketIssued) -> None:
         f.queued.pop(e.ticket)  # waits for reception first: queued when reception returns him
 
 
-def _ticket_event(f: _Fold, t: Ticket, e: ev.Event) -> None:  # noqa: C901 - one branch per event type
+def _ticket_event(f: _Fold, t: Ticket, e: ev.Event) -> None:
     here = f.agency(t.service)
     if isinstance(e, ev.TicketCalled):
         if t.id in f.queued:

@@ -30,7 +30,8 @@ def test_quick_bench_reports_every_figure() -> None:
     assert result["kiosk_print_ms"]["n"] > 0 and 0 < result["kiosk_print_ms"]["p50"] <= result["kiosk_print_ms"]["p99"]
     assert result["kiosk_rss_mb"] > 0 and result["kiosk_offline"] == 0
     assert result["report_day_events"] > 100 and result["report_fold_day_ms"] > 0
-    assert 0 < result["report_month_s"] <= result["report_year_s"] and result["report_purge_s"] > 0
+    # shape only: which of two timings is larger is the machine's business (speed is measured, not asserted)
+    assert result["report_month_s"] > 0 and result["report_year_s"] > 0 and result["report_purge_s"] > 0
     assert result["quick"] is True
 
 

@@ -99,7 +99,9 @@ class Day:
         heapq.heappush(self.jobs, _Job(when, next(self.seq), kind, arg))
 
     def send(self, topic: str, command: p.Command) -> dict[str, object]:
-        reply_to = self.topics.reply("sim")
+        parsed = self.topics.parse(topic)   # answered on its sender's own reply topic: the simulated device's
+        senders = sorted(self.service.senders.devices(parsed.spec.name, parsed.param or ""))
+        reply_to = self.topics.reply(senders[0]) if senders else None
         pubs = self.service.handle(Incoming(topic, command.to_bytes(), reply_to, b"c"))
         self.service.flush_state()
         for x in pubs:

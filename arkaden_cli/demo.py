@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -32,7 +33,7 @@ from arkaden_cli.demo_layout import Area, screen_area
 from arkaden_cli.demo_procs import Child
 from arkaden_cli.demo_run import MORNING_END, Options, RunFolder
 from arkaden_cli.demo_wiring import Wiring, book_the_morning, box_counters
-from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, find_mosquitto
+from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, find_mosquitto, free_port
 from device_link.link import BadReply, Link
 from host_support.sim_clock import SimClock
 from queue_rules.site import Site
@@ -74,16 +75,18 @@ class Output:
 def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Callable[[], bool],
                   stop: threading.Event) -> bool:
     """True once the core answers a request (a booking lookup for a code that does not exist)."""
-    link = Link(site, host, port, lambda _line: None, name="demo")
+    kiosk = site.kiosks[0].id if site.kiosks else "demo"
+    # asked as the first kiosk: the core answers a look-up only on the asking kiosk's own reply topic
+    link = Link(site, host, port, lambda _line: None, name="demo", speaks_for=[kiosk])
     link.start()
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and alive() and not stop.is_set():
             if link.connected.wait(0.5):
-                kiosk = site.kiosks[0].id if site.kiosks else "demo"
                 ping = p.LookupBooking(id=link.new_id(), booking_code="DEMO-PING")
                 try:
-                    if link.request(link.topics.lookup(kiosk), ping, p.LookupReply, timeout=0.5) is not None:
+                    if link.request(link.topics.lookup(kiosk), ping, p.LookupReply, timeout=0.5,
+                                    as_device=kiosk) is not None:
                         return True
                 except BadReply:
                     return True  # something answered: the core is up, if odd
@@ -95,8 +98,10 @@ def wait_for_core(site: Site, host: str, port: int, timeout: float, alive: Calla
 class Demo:
     """One run: starts everything in order, watches it, and stops all of it in reverse order."""
 
-    def __init__(self, site: Site, site_file: Path, run: RunFolder, options: Options):
+    def __init__(self, site: Site, site_file: Path, run: RunFolder, options: Options, *,
+                 web_port: int | None = None):
         self.site, self.site_file, self.run, self.o = site, site_file, run, options
+        self.web_port = web_port
         self.stop = threading.Event()
         self.hurry = threading.Event()     # a second Ctrl-C: skip the report, just stop
         self.output = Output(run.logs / "demo.log")
@@ -161,6 +166,9 @@ class Demo:
             return 1
         if self.boxes:
             self._start(wiring.buttons())
+        web = wiring.web(self.web_port or free_port())
+        if web is not None:
+            self._start(web)
         windows = wiring.windows(screen)
         for child in wiring.apps(windows):
             self._start(child)
@@ -297,5 +305,22 @@ def run(site_path: str, seconds: float = 0, db_url: str | None = None, speed: fl
                       headless=headless, db_url=db_url, boxes=boxes, snapshot_seconds=snapshot_seconds, seed=seed)
     folder = RunFolder.create(out)
     print(f"arkaden demo: this run's output goes to {folder.root}", flush=True)
-    return Demo(site, site_file, folder, options).main()
+    web_port = free_port() if site.web else None
+    if web_port is not None:  # the slips' QR codes then open the demo's own phone pages
+        site_file, site = local_phone_pages(site_file, folder.state / "site.toml", f"http://127.0.0.1:{web_port}")
+    return Demo(site, site_file, folder, options, web_port=web_port).main()
+
+
+def local_phone_pages(site_file: Path, copy: Path, url: str) -> tuple[Path, Site]:
+    """A copy of the site file whose web servers' `public_url` is the demo's own address (else as it was)."""
+    from queue_rules.site import parse_site
+
+    text = site_file.read_text(encoding="utf-8")
+    changed = re.sub(r'(?m)^public_url\s*=\s*"[^"]*"', f'public_url = "{url}"', text)
+    try:
+        site = parse_site(changed, str(copy))
+    except ValueError:  # a site file written differently: keep it as it is
+        return site_file, parse_site(text, str(site_file))
+    copy.write_text(changed, encoding="utf-8")
+    return copy, site
 

@@ -67,6 +67,10 @@ def box_counters(site: Site, n: int) -> list[ButtonBox]:
     return chosen
 
 
+# the demo's desk account (a demo on one machine: the password is no secret)
+DEMO_DESK_USER, DEMO_DESK_PASSWORD, DEMO_DESK_AGENCY = "demo", "arkaden-demo", "jobcenter"
+
+
 class Wiring:
     """The command lines of the demo's children, for one run."""
 
@@ -75,6 +79,7 @@ class Wiring:
         self.snapshot_seconds = snapshot_seconds
         self.x_env: dict[str, str] = {}   # DISPLAY and XAUTHORITY of the private Xvfb; empty: the screen's
         self.host, self.port, self.db_url = "", 0, ""
+        self.web_url = ""
 
     def connect(self, host: str, port: int, db_url: str) -> None:
         self.host, self.port, self.db_url = host, port, db_url
@@ -86,6 +91,22 @@ class Wiring:
     def core(self) -> Child:
         return Child("core", [*self._cli("core"), "--always-open", "--db-url", self.db_url,
                               "--sim-clock", self.clock.spec()])
+
+    def web(self, port: int) -> Child | None:
+        """`arkaden web` on this machine only (plain HTTP on 127.0.0.1), with one desk account for the demo."""
+        if not self.site.web:
+            return None
+        from web_app.accounts import AccountStore
+
+        with_counters = {self.site.agency_of_counter(c.id).id for c in self.site.counters}
+        agency = DEMO_DESK_AGENCY if DEMO_DESK_AGENCY in with_counters else sorted(with_counters)[0]
+        users = self.run.state / "web-users.json"
+        store = AccountStore(users)
+        store.add(DEMO_DESK_USER, agency, DEMO_DESK_PASSWORD)
+        store.lock_path.unlink(missing_ok=True)  # `arkaden users`' lock file: nobody else writes the demo's file
+        self.web_url = f"http://127.0.0.1:{port}"
+        return Child("web", [*self._cli("web"), "--listen", f"127.0.0.1:{port}", "--insecure-http",
+                             "--users", str(users), "--sim-clock", self.clock.spec()])
 
     def buttons(self) -> Child:
         return Child("buttons", [*self._cli("buttons"), "--ports", str(self.run.boxes / "*"),
@@ -156,6 +177,9 @@ class Wiring:
                                      f"{self.snapshot_seconds:g} s into screens/" if self.x_env else ""),
             f"  slips    {slips}",
             f"  boxes    {', '.join(sorted(boxes)) or 'none'} press keys on pseudo-terminals for `arkaden buttons`",
+            *([f"  web      {self.web_url}/desk (log in as {DEMO_DESK_USER} / {DEMO_DESK_PASSWORD}), the public "
+               f"board {self.web_url}/board; the slips' QR codes open their phone pages ({self.web_url}/t/…)"]
+              if self.web_url else []),
             f"  pids     {pids}",
             f"  watch    mosquitto_sub -h {self.host} -p {self.port} -t '{public}' -v",
             "  stop     Ctrl-C" + (f" (or wait {o.seconds:g} s)" if o.seconds > 0 else ""),

@@ -1,4 +1,4 @@
-"""`arkaden buttons|display|reception|kiosk` (and `ticket`, from ticket_commands): the device apps' commands.
+"""`arkaden buttons|display|reception|kiosk` (and `ticket`, `web`): the device apps' commands.
 
 Each command imports its app (escpos, pyserial, Kivy) inside its function, so `arkaden core` never loads them.
 """
@@ -10,11 +10,16 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ui_common import app_options
 
-from . import ticket_commands
+from . import ticket_commands, web_command
 from .common import broker_from, site_or_exit, with_broker
+
+if TYPE_CHECKING:
+    from queue_rules.site import Site
 
 
 def cmd_buttons(args: argparse.Namespace) -> int:
@@ -40,24 +45,26 @@ def cmd_display(args: argparse.Namespace) -> int:
     from display_app.main import run_display
 
     site = site_or_exit(args.site)
-    if args.tour and args.orientation is None:
-        return _tour_both_orientations(args)
+    if args.tour and args.display is None and broker_from(args).device_id is None:
+        return _tour_every_display(args, site)
     return run_display(args, site)
 
 
-def _tour_both_orientations(args: argparse.Namespace) -> int:
-    """`display --tour` without --orientation: one child per orientation (Kivy's window size is fixed per process)."""
-    display = args.display or broker_from(args).device_id or ""
+def _tour_every_display(args: argparse.Namespace, site: Site) -> int:
+    """`display --tour DIR` without --display: each of the site's displays in its own orientation and with its own
+    agencies, into DIR/<display id>/ (one child each: Kivy's window size is fixed per process)."""
     rc = 0
-    for orientation in ("landscape", "portrait"):
-        cmd = [sys.executable, "-m", "arkaden_cli", "display", "--site", args.site, "--display", display,
-               "--tour", args.tour, "--orientation", orientation]
+    for display in site.displays:
+        cmd = [sys.executable, "-m", "arkaden_cli", "display", "--site", args.site, "--display", display.id,
+               "--tour", str(Path(args.tour) / display.id)]
+        if args.orientation:
+            cmd += ["--orientation", args.orientation]
         rc = rc or subprocess.run(cmd, check=False).returncode
     return rc
 
 
 def cmd_reception(args: argparse.Namespace) -> int:
-    from display_app.main import run_reception
+    from display_app.reception_main import run_reception
 
     return run_reception(args, site_or_exit(args.site))
 
@@ -74,7 +81,9 @@ def _display_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--hint-seconds", type=float, default=6.0, help="how long the hint stays in one language")
     p.add_argument("--sound", choices=["auto", "off", "fake"], default="auto",
                    help="gong through sox/aplay (auto), none, or recorded only (fake, for tests)")
-    p.add_argument("--announce", default="", help="languages spoken after the gong (espeak-ng), e.g. de,en")
+    p.add_argument("--announce", default=None, help=(
+        "languages every call is said in after the gong (espeak-ng; default de, 'none': the gong alone); a client "
+        "who chose it at the kiosk hears his own language after them"))
     p.add_argument("--tour", default=None, metavar="DIR", help="render a busy board to PNG in DIR and exit")
     p.add_argument("--probe", default=None, help=argparse.SUPPRESS)  # state file for tests and the benchmark
     p.add_argument("--debug", action="store_true", help="Kivy's log on the console")
@@ -82,13 +91,11 @@ def _display_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     with_broker(p)
     p.set_defaults(func=cmd_display)
 
-    p = sub.add_parser("reception", help="run the reception monitor (Kivy)")
+    from display_app import reception_main  # argparse only, no Kivy
+
+    p = sub.add_parser("reception", help="run the reception monitor (Kivy), or render it with --tour")
     p.add_argument("--site", required=True)
-    p.add_argument("--desk", default=None, help="the reception desk's id (default: the first in the site file)")
-    p.add_argument("--operator", default=None, help="who acts, recorded in the event log (default: the desk id)")
-    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen (development)")
-    p.add_argument("--debug", action="store_true")
-    app_options.add_arguments(p)
+    reception_main.add_arguments(p)  # --desk --operator --windowed --debug --language --tour and the apps' options
     with_broker(p)
     p.set_defaults(func=cmd_reception)
 
@@ -117,6 +124,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(func=cmd_buttons)
 
     _display_parsers(sub)
+    web_command.add_parser(sub)
 
     # the kiosk parses its own options (kiosk_app.main): `arkaden kiosk --help` lists them
     p = sub.add_parser("kiosk", add_help=False, help="the touchscreen check-in kiosk (--site FILE --kiosk ID)")

@@ -8,7 +8,7 @@ import sys
 
 from host_support import logs
 
-from . import booking_commands, core_commands, devices, provision_command, report_commands, tool_commands
+from . import booking_commands, core_commands, devices, provision_command, report_commands, tool_commands, users_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     tool_commands.add_parsers(sub)       # bench, demo, simulate, watch, dev-broker
     provision_command.add_parsers(sub)   # provision, units
     devices.add_parsers(sub)             # ticket, buttons, display, reception, kiosk
+    users_command.add_parsers(sub)  # users
     return parser
 
 

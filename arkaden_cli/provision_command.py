@@ -22,7 +22,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--rotate", action="append", default=[], metavar="ACCOUNT",
                    help="new password, key and certificate for this account; the old certificate is revoked")
     p.add_argument("--bridge", action="append", default=None, metavar="ID=BOX,BOX",
-                   help="a button bridge and the boxes it serves (default: one bridge 'buttons' for all boxes)")
+                   help="a button bridge and the boxes it serves (default: the bridges of the last --bridge run, "
+                        "OUT/bridges.toml, else one bridge 'buttons' for all boxes)")
+    p.add_argument("--web-name", action="append", default=[], metavar="[ID=]NAME",
+                   help="another host name or IP address for the web servers' HTTPS certificates, besides the "
+                        "host of their public_url (repeatable; ID=NAME for one web server only)")
     p.set_defaults(func=run)
 
     p = sub.add_parser("units", help="write the shipped systemd units, the Mosquitto drop-in and arkaden.env.example")
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         site = load_site(args.site)
         opts = Options(broker_hosts=tuple(args.broker_host or ["arkaden-server"]), tls_port=args.tls_port,
                        local_port=args.local_port, broker_dir=args.broker_dir, rotate=frozenset(args.rotate),
-                       bridges=_bridges(args.bridge))
+                       bridges=_bridges(args.bridge), web_names=tuple(args.web_name))
         out = Path(args.out)
         report = provision(site, out, opts, source=str(args.site))
     except (SiteConfigError, ProvisionError, ValueError, OSError) as exc:

@@ -166,10 +166,19 @@ class Morning:
 
     def request(self, topic: str, command: p.Command, reply: type[R]) -> R | None:
         try:
-            return self.link.request(topic, command, reply)
+            return self.link.request(topic, command, reply, as_device=self._sender(topic))
         except BadReply as exc:
             self.say("!", str(exc))
             return None
+
+    def _sender(self, topic: str) -> str | None:
+        """The device the simulator plays for a command topic: the kiosk or desk in it, or for a counter its
+        button box, else a web server's desk page (a site with neither cannot be simulated at that counter)."""
+        parsed = self.topics.parse(topic)
+        if parsed.spec.name != "counter_cmd":
+            return parsed.param
+        box = next((b.id for b in self.site.button_boxes if b.counter == parsed.param), None)
+        return box or (self.site.web[0].id if self.site.web else None)
 
     def _check_in(self, kiosk: str, checkin: p.CheckIn) -> p.CheckInReply | None:
         station = self.stations.get(kiosk)
@@ -318,7 +327,10 @@ def run(site: Site, host: str, port: int, *, seconds: float = 0, speed: float = 
     start = morning_start(site)
     clock = clock or SimClock.starting(start, max(float(speed), 0.01))
     topics = p.Topics(site.site.id)
-    link = Link(site, host, port, out, name="sim", subscriptions=[f"{topics.root}/public/counter/+"], auth=auth)
+    plays = [*(k.id for k in site.kiosks), *(b.id for b in site.button_boxes), *(w.id for w in site.web),
+             *(d.id for d in site.reception)]
+    link = Link(site, host, port, out, name="sim", subscriptions=[f"{topics.root}/public/counter/+"], auth=auth,
+                speaks_for=plays)   # the core answers each command only on its sender's own reply topic
     morning = Morning(site, link, out, clock=clock, start=start, rng=random.Random(seed), kiosks=kiosks,
                       boxes=boxes)
     link.on_public = morning.on_public

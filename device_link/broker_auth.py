@@ -102,8 +102,8 @@ def load_broker_config(path: str | Path) -> BrokerSettings:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """--host/--port and the login options every MQTT subcommand shares."""
-    parser.add_argument("--host", default=DEFAULT_HOST)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"the MQTT broker (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"its port (default {DEFAULT_PORT})")
     group = parser.add_argument_group("broker login (production brokers refuse anonymous clients)")
     group.add_argument("--broker-config", default=None,
                        help="a device bundle's device.toml from `arkaden provision`: host, port and login "

@@ -14,16 +14,19 @@ from queue_rules.site import Site
 from ui_common import app_options
 
 if TYPE_CHECKING:  # the settings' modules are imported by the commands (reception_app loads the device link)
-    from .reception_app import ReceptionSettings
     from .wall_app import DisplaySettings
 
 log = logging.getLogger("arkaden.display")
 
 
-def _languages(text: str, site: Site) -> list[str]:
+def _languages(text: str | None, site: Site) -> list[str]:
+    """--announce: the languages every call is said in after the gong; not given: German (the kiosk tells a client
+    who asks to hear his own language that calls are always said in German); "none": the gong alone."""
     from .sound import ESPEAK_VOICES
 
-    langs = [x.strip() for x in text.split(",") if x.strip()]
+    if text is None:
+        return ["de"]
+    langs = [x.strip() for x in text.split(",") if x.strip() and x.strip() != "none"]
     for lang in langs:
         if lang not in ESPEAK_VOICES:
             raise SystemExit(f"arkaden display: --announce {lang}: espeak-ng has no voice for it "
@@ -44,8 +47,6 @@ def display_settings(args: argparse.Namespace, site: Site) -> DisplaySettings:
     known = [d.id for d in site.displays]
     if args.display not in known:
         raise SetupError(f"no display {args.display!r} in {args.site} (known: {', '.join(known) or 'none'})")
-    if args.tour and args.orientation is None:
-        raise SetupError("--tour renders one orientation per process: give --orientation")
     if args.tour and app_options.window_geometry(args) is not None:
         raise SetupError("--tour renders the board at full size: leave out --window")
     configured = next(d for d in site.displays if d.id == args.display).orientation
@@ -74,42 +75,12 @@ def run_display(args: argparse.Namespace, site: Site) -> int:
         made = render(app, Path(args.tour), settings.orientation)
         print("\n".join(str(m) for m in made))
         return 0
-    _stop_on_signals(app)
+    stop_on_signals(app)
     app.run()
     return 0
 
 
-def reception_settings(args: argparse.Namespace, site: Site) -> ReceptionSettings:
-    """The reception monitor's settings from `arkaden reception`'s options; SetupError saying what is wrong."""
-    from .reception_app import ReceptionSettings
-
-    broker = settings_or_exit(args)
-    desks = [d.id for d in site.reception]
-    desk = args.desk or broker.device_id or (desks[0] if desks else None)
-    if desk is None or desk not in desks:
-        raise SetupError(f"no reception desk {desk!r} in {args.site} (known: {', '.join(desks) or 'none'})")
-    return ReceptionSettings(site=site, desk=desk, operator=args.operator or desk, host=broker.host,
-                             port=broker.port, auth=broker.auth, fullscreen=not args.windowed,
-                             clock=app_options.clock(args), window=app_options.window_geometry(args),
-                             snapshots=app_options.snapshot_settings(args))
-
-
-def run_reception(args: argparse.Namespace, site: Site) -> int:
-    from .reception_app import make_app, prepare_kivy
-
-    try:
-        settings = reception_settings(args, site)
-    except SetupError as exc:
-        print(f"arkaden reception: {exc}", file=sys.stderr)
-        return 2
-    prepare_kivy(settings, debug=args.debug)
-    app = make_app(settings)
-    _stop_on_signals(app)
-    app.run()
-    return 0
-
-
-def _stop_on_signals(app: Any) -> None:
+def stop_on_signals(app: Any) -> None:
     """SIGTERM (systemd) and SIGINT stop the app cleanly: presence goes offline, the sound worker ends."""
     def stop(*_: object) -> None:
         from kivy.clock import Clock

@@ -29,14 +29,29 @@ HEADING_CALLS = N_("Aufruf")
 HEADING_RECENT = N_("Zuletzt aufgerufen")
 HEADING_WAITING = N_("Wartende")
 HEADING_LATER = N_("Später")
-ROOM = N_("Raum {room}")
+HEADING_ROOM = N_("Raum")
 WAIT_ABOUT = N_("ca. {minutes} Min.")
 NO_CONNECTION = N_("Keine Verbindung zur Zentrale – die Anzeige erholt sich von selbst")
 CONNECTING = N_("Verbinde …")
 
-MSGIDS = [HINT, ANNOUNCEMENT, HEADING_CALLS, HEADING_RECENT, HEADING_WAITING, HEADING_LATER, ROOM, WAIT_ABOUT,
-          NO_CONNECTION, CONNECTING]
+MSGIDS = [HINT, ANNOUNCEMENT, HEADING_CALLS, HEADING_RECENT, HEADING_WAITING, HEADING_LATER, HEADING_ROOM,
+          WAIT_ABOUT, NO_CONNECTION, CONNECTING]
+
+# the board's fixed headings: German, and under it the language the hint rotates through
+HEADINGS = {"calls": HEADING_CALLS, "room": HEADING_ROOM, "recent": HEADING_RECENT, "waiting": HEADING_WAITING,
+            "later": HEADING_LATER}
 
 
 def translations() -> Translations:
     return Translations(LOCALE_DIR, DOMAIN)
+
+
+def second_language(rotation: str) -> str:
+    """The language of the headings' second line: the hint's, English while the hint is German (never twice)."""
+    return "en" if rotation == "de" else rotation
+
+
+def headings(texts: Translations, rotation: str) -> dict[str, tuple[str, str]]:
+    """Each heading as (German line, second line in the rotating language)."""
+    german, second = "de", second_language(rotation)   # (a name, not a literal, in gettext(): pybabel skips it)
+    return {key: (texts.gettext(german, msgid), texts.gettext(second, msgid)) for key, msgid in HEADINGS.items()}

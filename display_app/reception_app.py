@@ -18,6 +18,7 @@ from queue_rules.site import Site
 from ui_common.kivy_env import Geometry
 from ui_common.snapshots import SnapshotSettings
 
+from . import reception_texts as T
 from .reception_model import ReceptionModel
 
 log = logging.getLogger("arkaden.reception")
@@ -37,6 +38,7 @@ class ReceptionSettings:
     clock: Callable[[], datetime] = real_now   # waits and "serving since" are computed with it (--sim-clock)
     window: Geometry | None = None       # --window: its own size and place, the monitor scaled into it
     snapshots: SnapshotSettings | None = None  # --snapshot-dir
+    language: str = "de"                 # --language: de or en (display_app/locale/<lang>/LC_MESSAGES/reception.po)
 
 
 def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
@@ -58,7 +60,8 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
         def build(self) -> Any:
             self.title = f"arkaden reception {settings.desk}"
             self.settings = settings
-            self.model = ReceptionModel(settings.site, settings.desk, settings.operator, clock=settings.clock)
+            self.model = ReceptionModel(settings.site, settings.desk, settings.operator, clock=settings.clock,
+                                        lang=settings.language)
             self.snapshots: Snapshots | None = None
             self.topics = p.Topics(settings.site.site.id)
             load_kv()
@@ -76,7 +79,8 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
                                  device_id=settings.desk, kind="reception",
                                  subscriptions=[t.all_public(), t.tickets(), t.all_events(), t.error(),
                                                 t.all_presence()],
-                                 on_public=lambda topic, data: self.queue.post(self._handle, topic, data),
+                                 on_public=lambda topic, data: self.queue.post(self._handle, topic, data,
+                                                                         about=f"message on {topic}"),
                                  on_connected=lambda: self.queue.post(self._connection, True),
                                  on_disconnected=lambda: self.queue.post(self._connection, False))
                 self.link.start()
@@ -103,15 +107,15 @@ def make_app(settings: ReceptionSettings, *, connect: bool = True) -> Any:
             ticket = self.model.selected_ticket()
             number = ticket.number if ticket else body["ticket"]
             self.sent.append(body)
-            self.model.result, self.model.result_ok = f"{action} {number}: gesendet …", True
+            self.model.sent(action, number)
             self._refresh()
             link = self.link
             if link is None:
                 return
             try:
                 command = p.ReceptionCommand.model_validate({**body, "id": link.new_id()})
-            except ValidationError as exc:  # the model checked it already; the core would refuse it so
-                self.model.result, self.model.result_ok = f"{action} {number}: abgelehnt – {exc}", False
+            except ValidationError:  # the model checked it already; the core would refuse it so
+                self.model.failed(action, self.model.t(T.INVALID, what=action))
                 self._refresh()
                 return
 

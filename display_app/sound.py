@@ -1,8 +1,12 @@
 """The call gong and spoken announcements: one worker plays one thing at a time, so nothing ever overlaps.
 
-Playback sits behind the small `Player` port: `CommandPlayer` runs sox's `play` (or `aplay`) per sound,
-`FakePlayer` records what would have played and checks that no two sounds overlap. Announcements are
-spoken by espeak-ng into a WAV file (`-w`), which the same player then plays after the gong.
+Playback sits behind the small `Player` port of `ui_common.speech` (shared with the kiosk's read-aloud):
+`CommandPlayer` runs sox's `play` (or `aplay`) per sound, `FakePlayer` records what would have played and checks
+that no two sounds overlap. Announcements are spoken by espeak-ng into a WAV file (`-w`), which the same player
+then plays after the gong: first in the display's languages (`--announce`, e.g. German), then, once, in the
+language the client chose at the kiosk to hear his call in (`TicketCalled.announce`). When espeak-ng has no
+voice for it (Pashto, Tigrinya) the call language gets a chime and the number and room as single characters in
+English ("Number J, 1, 7. Room 1, 0, 7."), which a client recognises even without English.
 """
 
 from __future__ import annotations
@@ -17,87 +21,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from .make_gong import GONG
+from ui_common.speech import ESPEAK_VOICES as ESPEAK_VOICES  # the display's names for them, re-exported
+from ui_common.speech import PLAY_TIMEOUT_S, espeak_command, voice_for
+from ui_common.speech import CommandPlayer as CommandPlayer
+from ui_common.speech import FakePlayer as FakePlayer
+from ui_common.speech import Player as Player
+from ui_common.speech import spoken_number as spoken_number
+
+from .make_gong import CHIME, GONG
 
 log = logging.getLogger("arkaden.display.sound")
 
 MAX_PENDING = 8          # calls waiting for the loudspeaker; more are dropped (a burst, not a backlog)
-PLAY_TIMEOUT_S = 30.0
 ERROR_LOG_EVERY_S = 300.0  # a missing sound card is said once in a while, not on every call
-# arkaden language code -> espeak-ng voice; languages espeak-ng has no voice for are not spoken
-ESPEAK_VOICES = {"de": "de", "en": "en", "ar": "ar", "fa": "fa", "uk": "uk", "ru": "ru", "tr": "tr",
-                 "kmr": "ku", "ro": "ro", "fr": "fr-fr"}
-
-
-class Player(Protocol):
-    def play(self, wav: Path) -> None:
-        """Play a WAV file and return when it has finished (raise OSError/RuntimeError when it cannot)."""
-
-
-class CommandPlayer:
-    """Plays through a command-line player (sox `play -q`, or `aplay -q`), one file per call."""
-
-    def __init__(self, command: Sequence[str]):
-        self.command = list(command)
-
-    @classmethod
-    def find(cls) -> CommandPlayer | None:
-        for cmd in (["play", "-q"], ["aplay", "-q"]):
-            if shutil.which(cmd[0]):
-                return cls(cmd)
-        return None
-
-    def play(self, wav: Path) -> None:
-        out = subprocess.run([*self.command, str(wav)], check=False, stdin=subprocess.DEVNULL, capture_output=True,
-                             timeout=PLAY_TIMEOUT_S)
-        if out.returncode != 0:
-            raise RuntimeError(f"{self.command[0]} failed ({out.returncode}): "
-                               f"{out.stderr.decode(errors='replace').strip()[-300:]}")
-
-
-@dataclass
-class Played:
-    wav: Path
-    start: float
-    end: float
-
-
-class FakePlayer:
-    """Records every sound with its start and end; `overlaps` counts sounds started while another played."""
-
-    def __init__(self, seconds: float = 0.0):
-        self.seconds = seconds
-        self.played: list[Played] = []
-        self.overlaps = 0
-        self._busy = False
-        self._lock = threading.Lock()
-
-    def play(self, wav: Path) -> None:
-        with self._lock:
-            if self._busy:
-                self.overlaps += 1
-            self._busy = True
-        start = time.monotonic()
-        if self.seconds:
-            time.sleep(self.seconds)
-        with self._lock:
-            self._busy = False
-            if len(self.played) >= 1000:  # a 24/7 display with the fake player keeps a bounded record
-                del self.played[:500]
-            self.played.append(Played(wav, start, time.monotonic()))
-
-
-def espeak_command(text: str, lang: str, out: Path, *, speed: int = 140) -> list[str]:
-    """The espeak-ng command line that speaks ``text`` in ``lang`` into the WAV file ``out``."""
-    return ["espeak-ng", "-v", ESPEAK_VOICES[lang], "-s", str(speed), "-w", str(out), "--", text]
-
-
-def spoken_number(number: str) -> str:
-    """'A-017' → 'A 17': said as letter and number, not as 'A minus null eins sieben'."""
-    prefix, _, digits = number.partition("-")
-    return f"{prefix} {int(digits)}" if digits.isdigit() else number
 
 
 def spoken_room(room: str) -> str:
@@ -105,19 +42,33 @@ def spoken_room(room: str) -> str:
     return room.replace(".", " ")
 
 
+def spelled(text: str) -> str:
+    """'J-017' → 'J, 1, 7'; '1.07' → '1, 0, 7': one character at a time, a number's leading zeros left out."""
+    prefix, dash, digits = text.partition("-")
+    if dash and digits.isdecimal():   # isdigit() would take "²", which int() refuses
+        text = f"{prefix}{int(digits)}"
+    return ", ".join(ch for ch in text if ch.isalnum())
+
+
+FALLBACK_LANGUAGE = "en"
+FALLBACK_TEXT = "Number {number}. Room {room}."   # spoken in English, character by character (not translated)
+
+
 @dataclass(frozen=True)
 class Announcement:
-    """What is said for one call: the gong, then the text in each language (already translated)."""
+    """What is said for one call: the gong, then the text in each language (already translated), then, for a
+    call language without a voice, the chime and ``fallback`` (language, text)."""
 
     texts: tuple[tuple[str, str], ...]  # (language, text)
+    fallback: tuple[str, str] | None = None
 
 
 class SoundWorker:
     """A single thread that plays the gong and the announcements of each call, one after the other."""
 
-    def __init__(self, player: Player, *, gong: Path = GONG, espeak: str | None = "espeak-ng"):
+    def __init__(self, player: Player, *, gong: Path = GONG, chime: Path = CHIME, espeak: str | None = "espeak-ng"):
         self.player = player
-        self.gong = gong
+        self.gong, self.chime = gong, chime
         self.espeak = shutil.which(espeak) if espeak else None
         self.dropped = 0
         self.done = 0
@@ -164,14 +115,18 @@ class SoundWorker:
                 wav = self._speak(lang, text)
                 if wav is not None:
                     self._play(wav)
+            if job.fallback is not None:
+                self._play(self.chime)
+                wav = self._speak(*job.fallback)
+                if wav is not None:
+                    self._play(wav)
             self.done += 1
 
     def _speak(self, lang: str, text: str) -> Path | None:
-        if self.espeak is None or lang not in ESPEAK_VOICES:
+        if self.espeak is None or voice_for(lang) is None:
             return None
         out = self._tmp / f"speech-{lang}.wav"
-        cmd = espeak_command(text, lang, out)
-        cmd[0] = self.espeak
+        cmd = espeak_command(text, lang, out, espeak=self.espeak)
         try:
             subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=PLAY_TIMEOUT_S, check=True)
         except (OSError, subprocess.SubprocessError) as exc:
@@ -193,10 +148,21 @@ class SoundWorker:
 
 
 def announcement_for(number: str, room: str, counter: str, languages: Sequence[str],
-                     gettext: Callable[[str, str], str]) -> Announcement:
-    """The texts for a call in each language (``gettext(lang, msgid)``); no languages: the gong alone."""
+                     gettext: Callable[[str, str], str], call_language: str | None = None) -> Announcement:
+    """The texts for a call in each language (``gettext(lang, msgid)``), then in ``call_language`` (the client's
+    choice) unless it is one of them; no languages and no call language: the gong alone."""
     from .messages import ANNOUNCEMENT
 
-    texts = tuple((lang, gettext(lang, ANNOUNCEMENT).format(number=spoken_number(number), room=spoken_room(room),
-                                                            counter=counter)) for lang in languages)
-    return Announcement(texts)
+    def said(lang: str) -> tuple[str, str]:
+        text = gettext(lang, ANNOUNCEMENT).format(number=spoken_number(number), room=spoken_room(room),
+                                                  counter=counter)
+        return lang, text
+
+    texts = [said(lang) for lang in languages]
+    fallback = None
+    if call_language and call_language not in languages:
+        if voice_for(call_language) is not None:
+            texts.append(said(call_language))
+        else:
+            fallback = (FALLBACK_LANGUAGE, FALLBACK_TEXT.format(number=spelled(number), room=spelled(room)))
+    return Announcement(tuple(texts), fallback)

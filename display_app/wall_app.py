@@ -37,8 +37,11 @@ class DisplaySettings:
     fullscreen: bool = True
     highlight_seconds: float = 10.0
     hint_seconds: float = 6.0
+    page_seconds: float = 8.0            # one page of the waiting list, when it has several
     sound: str = "auto"                  # auto | off | fake
     announce: list[str] = field(default_factory=list)  # languages spoken after the gong; empty: gong only
+    # (then, once, the language a client chose at the kiosk, TicketCalled.announce)
+    sound_record: Path | None = None     # tests: play nothing, keep a copy of every WAV here (RecordingPlayer)
     probe: Path | None = None            # write the display's state here every second (tests, benchmark)
     clock: Callable[[], datetime] = real_now   # the time shown (--sim-clock); blinking and hints stay on real time
     window: Geometry | None = None       # --window: its own size and place, the board scaled into it
@@ -62,6 +65,7 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
     from ui_common.bridge import MainThreadQueue
     from ui_common.scaling import fit_window
     from ui_common.snapshots import Snapshots
+    from ui_common.speech import RecordingPlayer
     from ui_common.text import text_style
 
     from . import sound as snd
@@ -78,11 +82,14 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
             self.texts = translations()
             self.model = BoardModel(settings.site, settings.display_id, BoardSettings(
                 current_slots=self.layout.current_slots, recent_slots=self.layout.recent_slots,
-                highlight_seconds=settings.highlight_seconds, hint_seconds=settings.hint_seconds))
+                later_slots=self.layout.later_slots,
+                highlight_seconds=settings.highlight_seconds, hint_seconds=settings.hint_seconds,
+                page_seconds=settings.page_seconds), now=settings.clock)
             self.topics = p.Topics(settings.site.site.id)
             load_kv()
             screen = WallScreen(landscape=settings.orientation == "landscape")
-            screen.build_slots(self.layout, len(self.model.queues), self.texts, self.model.settings.later_slots)
+            screen.build_slots(self.layout, len(self.model.queues), self.texts, self.model.settings.later_slots,
+                               self.model.languages)
             self.screen = screen
             self.frame_ms: deque[float] = deque(maxlen=5000)
             self._stamps: list[float] = []
@@ -114,7 +121,10 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
             if settings.sound == "off":
                 return None
             player: snd.Player | None
-            player = snd.FakePlayer() if settings.sound == "fake" else snd.CommandPlayer.find()
+            if settings.sound_record is not None:
+                player = RecordingPlayer(settings.sound_record)
+            else:
+                player = snd.FakePlayer() if settings.sound == "fake" else snd.CommandPlayer.find()
             if player is None:
                 log.warning("no sound player (install the Debian package sox): the display stays silent")
                 return None
@@ -124,7 +134,7 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
 
         # --- from the network thread ---------------------------------------------------------
         def _arrived(self, topic: str, data: dict[str, Any]) -> None:
-            self.queue.post(self._handle, topic, data, time.perf_counter())
+            self.queue.post(self._handle, topic, data, time.perf_counter(), about=f"message on {topic}")
 
         # --- on the Kivy thread ----------------------------------------------------------------
         def _handle(self, topic: str, data: dict[str, Any], arrived: float) -> None:
@@ -137,25 +147,35 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
                 call = self.model.apply_call(data)
                 if call is None:
                     return
+                self._stamps.append(arrived)
+                self._refresh()   # shown first: should the announcement fail, the number is on the board
                 if self.sound is not None:
                     self.sound.submit(snd.announcement_for(call.number, call.room, call.counter_label,
-                                                           settings.announce, self.texts.gettext))
-                self._stamps.append(arrived)
+                                                           settings.announce, self.texts.gettext, call.announce))
             elif family == "board":
-                if not self.model.apply_board(data):
-                    return
-            else:
-                return
-            self._refresh()
+                if self.model.apply_board(data):
+                    self._refresh()
+                    for call in self.model.take_missed():   # made while this display reconnected: said now
+                        log.info("call %s at %s came only on the board (missed while reconnecting)", call.number,
+                                 call.counter)
+                        if self.sound is not None:
+                            self.sound.submit(snd.announcement_for(call.number, call.room, call.counter_label,
+                                                                   settings.announce, self.texts.gettext,
+                                                                   call.announce))
 
         def _show(self, _dt: float) -> None:
-            self.screen.show(self.model)
+            try:
+                self.screen.show(self.model)
+            except Exception:  # what a message put into the model must not stop the display
+                log.exception("showing the board failed; the display goes on")
 
         def _connection(self, connected: bool) -> None:
             self.model.set_connected(connected)
             self.screen.tick(self.model, self.model.wall_time(settings.clock()))
 
         def _tick(self, _dt: float) -> None:
+            if self.model.roll_over():   # midnight: yesterday's calls leave, also without a message
+                self._refresh()
             self.model.expire()
             self.screen.tick(self.model, self.model.wall_time(settings.clock()))
 
@@ -177,11 +197,16 @@ def make_app(settings: DisplaySettings, *, connect: bool = True) -> Any:
                 "messages": self.messages,
                 "calls_received": self.model.calls_received,
                 "calls_shown": self.model.calls_shown,
+                "boards_applied": self.model.boards_applied,
+                "stale_dropped": self.model.stale_dropped,
+                "day": self.model.day.isoformat(),
+                "bridge_failures": self.queue.failures,
                 "current": [r.number for r in self.screen.call_rows if r.filled],
                 "bright": [r.number for r in self.screen.call_rows if r.bright],
                 "recent": [c.number for c in self.screen.recent_cells if c.number],
                 "later": [c.number for c in self.screen.later_cells if c.number],
-                "queues": {r.agency: r.waiting for r in self.screen.queue_rows},
+                "queues": {r.agency: r.waiting for r in self.screen.queue_rows if r.agency},
+                "queue_page": self.screen.page_mark,
                 "status": self.screen.status,
                 "connected": self.model.connected,
                 "widgets": self.screen.widget_count(),

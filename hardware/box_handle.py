@@ -9,6 +9,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
@@ -22,13 +23,18 @@ from . import box_protocol as bp
 log = logging.getLogger("arkaden.buttons")
 
 REQUEST_TIMEOUT_S = 2.0  # then the same command (same id) is sent again; the core answers a repeat, once
+PRESS_VALID_S = 15.0  # a press is given up this long after it was first seen: the reference firmware's give_up_ms
+REPLY_GRACE_S = 1.0  # how long after a press's deadline an answer is still waited for (never sent again)
 FLASH_S = 2.0  # how long an error stays on the box's display
 REMEMBERED_PRESSES = 512  # answered presses kept per box, so a re-sent KEY is acknowledged, not re-applied
-MAX_PENDING = 8  # presses of one box waiting for the core; a box that sends more is not acknowledged
+REMEMBERED_SIGHTINGS = 64  # presses seen but not taken (offline, busy), with the time they were first seen
+MAX_PENDING = 1  # presses of one box on their way to the core; a box that sends another is not acknowledged yet
+NOT_SENT = "NOT SENT"  # what the reference firmware shows when it gives a press up
+_OUTCOME = {"expired": "expired", "id_reused": "duplicates"}  # the count of a refusal that is not a "refused"
 Action = Literal["next", "recall", "done", "no_show", "pause", "resume"]  # what a box's keys command
 ACTIONS: dict[str, Action] = {"NEXT": "next", "RECALL": "recall", "DONE": "done", "NOSHOW": "no_show"}  # PAUSE toggles
 ERROR_TEXT = {"no_current_ticket": "NO CLIENT", "wrong_state": "NOT NOW", "busy": "FINISH FIRST",
-              "closed": "CLOSED", "storage": "CORE ERROR", "internal": "CORE ERROR"}
+              "closed": "CLOSED", "storage": "CORE ERROR", "internal": "CORE ERROR", "expired": NOT_SENT}
 
 
 class Writer(Protocol):
@@ -41,7 +47,8 @@ class Writer(Protocol):
 class Press:
     key: tuple[str, int]  # (boot, seq): the same press, however often the box sends it
     seq: int
-    command: p.CounterCommand  # its id is <box>.<boot>.<seq>
+    command: p.CounterCommand  # its id is <box>.<boot>.<seq>; its deadline is when the box gives the press up
+    until: float  # that deadline on the bridge's monotonic clock
 
 
 def render(state: p.CounterState | None, online: bool) -> tuple[str, bp.LedMode]:
@@ -63,20 +70,26 @@ def render(state: p.CounterState | None, online: bool) -> tuple[str, bp.LedMode]
 class BoxHandle:
     """A box's presses, its counter's state and its presence; created when the box is first seen here.
 
-    A press is acknowledged (``ACK <seq>``) only after the core answered it, so the box keeps re-sending
-    while the broker or the core is away; its command id is ``<box>.<boot>.<seq>``, so every re-send, also
-    after a bridge restart, is the same command, which the core applies once. While the broker is
-    unreachable a press is not taken at all (the box shows OFFLINE and re-sends; it decides how long a
-    press stays valid), so nothing queued here can fire minutes later.
+    A press is acknowledged (``ACK <seq>``) once it is settled: the core answered it, or it expired. Its
+    command id is ``<box>.<boot>.<seq>``, so every re-send, also after a bridge restart, is the same command,
+    which the core applies once. A press lives as long as the box keeps it (``give_up_s`` after it was first
+    seen here, the reference firmware's 15 s): its command carries that ``deadline`` (the core refuses it
+    later as ``expired``) and an MQTT Message Expiry Interval of the time left (the broker drops it), it is
+    never sent after it, and then the box is told NOT SENT, as the box itself already shows. While the
+    broker is unreachable a press is not taken (the box shows OFFLINE and re-sends). One press per box is
+    on its way at a time.
     """
 
     def __init__(self, box: ButtonBox, topics: p.Topics, link: CoreLink, *, guard_s: float,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, give_up_s: float = PRESS_VALID_S,
+                 wall_clock: Callable[[], datetime] | None = None):
         self.box = box
         self.topics = topics
         self.link = link
         self.guard_s = guard_s
+        self.give_up_s = give_up_s
         self.clock = clock
+        self.wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self.command_topic = topics.counter_cmd(box.counter)
         self.state_topic = topics.counter_state(box.counter)
         self.counts: Counter[str] = Counter()
@@ -87,6 +100,7 @@ class BoxHandle:
         self._state: p.CounterState | None = None
         self._answered: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._pending: set[tuple[str, int]] = set()
+        self._sightings: OrderedDict[tuple[str, int], float] = OrderedDict()  # first seen, for presses not taken
         self._queue: queue.Queue[Press | None] = queue.Queue()
         self._last_next: float | None = None
         self._flash: tuple[str, float] | None = None
@@ -136,8 +150,11 @@ class BoxHandle:
 
     # --- from the box ----------------------------------------------------------------------------
 
-    def on_key(self, key: bp.Key) -> None:
-        """A KEY line from the attached box (called on the port's thread; never blocks on the broker)."""
+    def on_key(self, key: bp.Key, seen_at: float | None = None) -> None:
+        """A KEY line from the attached box (called on the port's thread; never blocks on the broker).
+
+        ``seen_at``: when this press was first seen on the port, if before now (a KEY before the box's HELLO).
+        """
         with self._lock:
             k = (self.boot, key.seq)
             if k in self._answered:
@@ -148,6 +165,11 @@ class BoxHandle:
                 self.counts["duplicates"] += 1
                 return
             now = self.clock()
+            first = min(self._sightings.get(k, now), now if seen_at is None else seen_at)
+            if now - first >= self.give_up_s:  # the box has given it up by now: it must not fire
+                self._sightings.pop(k, None)
+                self._expire(k, key.seq)
+                return
             if key.name == "NEXT" and self._last_next is not None and now - self._last_next < self.guard_s:
                 self.counts["guarded"] += 1
                 self._remember(k, "guarded")
@@ -155,10 +177,13 @@ class BoxHandle:
                 return
             if not self.link.connected.is_set():
                 self.counts["offline"] += 1  # not taken: the box re-sends, and it is taken once we are back
+                self._sighted(k, first)
                 return
             if len(self._pending) >= MAX_PENDING:
                 self.counts["too_many_pending"] += 1
+                self._sighted(k, first)
                 return
+            self._sightings.pop(k, None)
             if key.name == "PAUSE":
                 paused = self._state is not None and self._state.status == "paused"
                 action: Action = "resume" if paused else "pause"
@@ -167,8 +192,24 @@ class BoxHandle:
             if key.name == "NEXT":
                 self._last_next = now
             self._pending.add(k)
+            until = first + self.give_up_s
+            deadline = self.wall_clock() + timedelta(seconds=until - now)
             cid = f"{self.box.id}.{self.boot}.{key.seq}"
-            self._queue.put(Press(k, key.seq, p.CounterCommand(id=cid, action=action)))
+            command = p.CounterCommand(id=cid, action=action, deadline=deadline)
+            self._queue.put(Press(k, key.seq, command, until))
+
+    def _sighted(self, k: tuple[str, int], first: float) -> None:
+        self._sightings[k] = first
+        self._sightings.move_to_end(k)
+        while len(self._sightings) > REMEMBERED_SIGHTINGS:
+            self._sightings.popitem(last=False)
+
+    def _expire(self, k: tuple[str, int], seq: int) -> None:
+        """A press past its deadline: settled as not sent (acknowledged, so a box that still has it stops)."""
+        self.counts["expired"] += 1
+        self._remember(k, "expired")
+        self._write(bp.ack(seq))
+        self._flash_locked(NOT_SENT)
 
     def _remember(self, k: tuple[str, int], outcome: str) -> None:
         self._answered[k] = outcome
@@ -180,26 +221,45 @@ class BoxHandle:
             press = self._queue.get()
             if press is None:
                 return
-            reply: p.CommandResult | None = None
-            while reply is None:
-                if self._stopping.is_set():
-                    return  # not acknowledged: the box sends it again to the next bridge, with the same id
-                if not self.link.connected.wait(0.5):
-                    continue
-                try:
-                    reply = self.link.request(self.command_topic, press.command, p.CommandResult,
-                                              timeout=REQUEST_TIMEOUT_S)
-                except BadReply:  # as good as no answer: the same command again, after the same wait
-                    self._stopping.wait(REQUEST_TIMEOUT_S)
-            error = None if reply.ok else ((reply.error.code if reply.error else "") or "refused")
+            try:
+                reply = self._deliver(press)
+            except _Stopping:
+                return  # not acknowledged: the box sends it again to the next bridge, with the same id
             with self._lock:
                 self._pending.discard(press.key)
+                if reply is None:
+                    log.info("%s: %s not answered before its deadline: not sent", self.box.id, press.command.action)
+                    self._expire(press.key, press.seq)
+                    continue
+                error = None if reply.ok else ((reply.error.code if reply.error else "") or "refused")
                 self._remember(press.key, error or "ok")
-                self.counts["applied" if error is None else "refused"] += 1
+                self.counts[_OUTCOME.get(error or "", "applied" if error is None else "refused")] += 1
                 self._write(bp.ack(press.seq))
-            if error is not None:
+            if error == "id_reused":  # sent before by an earlier bridge process, with its own deadline: settled then
+                log.info("%s: %s was answered before this bridge started", self.box.id, press.command.id)
+            elif error is not None:
                 log.info("%s: %s refused: %s", self.box.id, press.command.action, error)
                 self.flash(ERROR_TEXT.get(error, error.upper()))
+
+    def _deliver(self, press: Press) -> p.CommandResult | None:
+        """Send the press (the same command each time) until the core answers; None once its deadline passed."""
+        while True:
+            if self._stopping.is_set():
+                raise _Stopping
+            left = press.until - self.clock()
+            if left <= 0:
+                return None  # never sent again after the deadline (an answer to an earlier send is too late now)
+            if not self.link.connected.wait(min(0.5, left)):
+                continue
+            try:
+                reply = self.link.request(self.command_topic, press.command, p.CommandResult,
+                                          timeout=min(REQUEST_TIMEOUT_S, left + REPLY_GRACE_S),
+                                          expiry_s=left)
+            except BadReply:  # as good as no answer: the same command again, after the same wait
+                self._stopping.wait(min(REQUEST_TIMEOUT_S, max(left, 0.0)))
+                continue
+            if reply is not None:
+                return reply
 
     # --- to the box ------------------------------------------------------------------------------
 
@@ -216,7 +276,10 @@ class BoxHandle:
 
     def flash(self, text: str) -> None:
         with self._lock:
-            self._flash = (text, self.clock() + FLASH_S)
+            self._flash_locked(text)
+
+    def _flash_locked(self, text: str) -> None:
+        self._flash = (text, self.clock() + FLASH_S)
         self.refresh()
 
     def tick(self) -> None:
@@ -241,3 +304,6 @@ class BoxHandle:
         if writer is not None:
             writer.write(data)
 
+
+class _Stopping(Exception):
+    """The bridge stops while a press is on its way."""

@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import queue_protocol as p
@@ -21,7 +22,7 @@ from queue_rules.site import ButtonBox, Site
 from serial_devices.line_port import LinePort, Locate, by_usb_serial, existing, expand
 
 from . import box_protocol as bp
-from .box_handle import BoxHandle
+from .box_handle import PRESS_VALID_S, BoxHandle
 
 log = logging.getLogger("arkaden.buttons")
 
@@ -30,6 +31,7 @@ TICK_S = 0.25
 DISCOVER_EVERY_S = 1.0
 DETAIL_EVERY_S = 10.0
 WHO_EVERY_S = 1.0
+EARLY_KEYS = 16  # presses seen before a box's HELLO whose first sighting is kept (they start the press's time)
 VERSION = "1"
 
 LinkFactory = Callable[..., CoreLink]
@@ -53,6 +55,7 @@ class PortSession:
         self.handle: BoxHandle | None = None
         self.session = ""
         self._last_who = 0.0
+        self._early: dict[int, float] = {}  # seq -> when a KEY was first seen before this connection's HELLO
         self.port = LinePort(candidate.key, candidate.locate, self.on_line, self.on_state,
                              max_line=bp.MAX_LINE_BYTES, claim=bridge.claim, **bridge.port_options)
 
@@ -60,6 +63,7 @@ class PortSession:
         if state == "connected":
             self.session = uuid.uuid4().hex[:8]
             self.handle = None
+            self._early.clear()
             self._who()
         else:
             handle, self.handle = self.handle, None
@@ -81,10 +85,13 @@ class PortSession:
             self._hello(msg)
         elif self.handle is None:  # a press before the box said who it is: ask; the box re-sends it
             self.bridge.counts["before_hello"] += 1
-            if self.bridge.clock() - self._last_who >= WHO_EVERY_S:
+            now = self.bridge.clock()
+            if len(self._early) < EARLY_KEYS:
+                self._early.setdefault(msg.seq, now)  # its time runs from now, also once the box is known
+            if now - self._last_who >= WHO_EVERY_S:
                 self._who()
         else:
-            self.handle.on_key(msg)
+            self.handle.on_key(msg, self._early.pop(msg.seq, None))
 
     def _hello(self, hello: bp.Hello) -> None:
         box = self.bridge.boxes.get(hello.box_id)
@@ -112,7 +119,10 @@ class ButtonBridge:
     def __init__(self, site: Site, host: str, port: int, *, patterns: list[str] | None = None,
                  guard_s: float | None = None, device_id: str | None = None,
                  link_factory: LinkFactory | None = None, clock: Callable[[], float] = time.monotonic,
-                 port_options: dict[str, Any] | None = None, auth: BrokerAuth | None = None):
+                 port_options: dict[str, Any] | None = None, auth: BrokerAuth | None = None,
+                 give_up_s: float = PRESS_VALID_S, wall_clock: Callable[[], datetime] | None = None):
+        """``give_up_s``: how long a press stays valid, from when it is first seen (the boxes' own give-up
+        time: 15 s in the reference firmware); ``wall_clock`` dates the commands' deadlines."""
         self.site = site
         self.auth = auth
         self.topics = p.Topics(site.site.id)
@@ -120,6 +130,8 @@ class ButtonBridge:
         self.patterns = DEFAULT_PORTS if patterns is None else patterns
         self.guard_s = site.policy.double_press_seconds if guard_s is None else guard_s
         self.clock = clock
+        self.give_up_s = give_up_s
+        self.wall_clock = wall_clock
         self.port_options = port_options or {}
         self.boxes = {b.id: b for b in site.button_boxes}
         self.counts: Counter[str] = Counter()
@@ -200,7 +212,8 @@ class ButtonBridge:
                                       subscriptions=[self.topics.counter_state(box.counter)],
                                       on_public=on_public, on_connected=on_link_change,
                                       on_disconnected=on_link_change)
-            handle = BoxHandle(box, self.topics, link, guard_s=self.guard_s, clock=self.clock)
+            handle = BoxHandle(box, self.topics, link, guard_s=self.guard_s, clock=self.clock,
+                               give_up_s=self.give_up_s, wall_clock=self.wall_clock)
             holder.append(handle)
             self.handles[box.id] = handle
         log.info("box %s (counter %s) found", box.id, box.counter)

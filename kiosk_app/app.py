@@ -17,17 +17,18 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
 from host_support.package_data import package_path
+from ui_common import typeset
 from ui_common.bridge import MainThreadQueue
 from ui_common.languages import language
 from ui_common.scaling import fit_window
 from ui_common.snapshots import Snapshots
 
-from . import texts, typeset
+from . import readout, texts
 from .flow import KioskFlow
 from .palette import PALETTE
 from .parts import KioskParts
+from .reader import ScreenReader
 from .screens import SCREEN_OF_STEP, all_screens
-from .widgets import measure_shaped
 
 log = logging.getLogger("arkaden.kiosk")
 
@@ -41,7 +42,7 @@ class KioskApp(App):
     lang = StringProperty("de")
     rtl = BooleanProperty(False)
     halign = StringProperty("left")
-    centre = StringProperty("center")   # right-to-left text is set flush right: Kivy mis-measures shaped RTL lines
+    centre = StringProperty("center")   # centred texts, in every direction (the text provider measures RTL as drawn)
     font_regular = StringProperty("")
     font_bold = StringProperty("")
     script = StringProperty("Latn")
@@ -49,6 +50,7 @@ class KioskApp(App):
     latin_regular = StringProperty("")
     latin_bold = StringProperty("")
     portrait = BooleanProperty(True)
+    can_read_aloud = BooleanProperty(False)   # the speaker button shows (a player, and a voice for the language)
     T = texts
 
     def __init__(self, parts: KioskParts, **kw: Any):
@@ -58,6 +60,8 @@ class KioskApp(App):
         self.texts = texts.Texts()
         self.typeset = typeset
         self.portrait = parts.portrait
+        self.reader: ScreenReader | None = None
+        self._shown_step = ""
         latin = typeset.font_files("Latn")
         self.latin_regular, self.latin_bold = str(latin.regular), str(latin.bold)
         self._apply_language(parts.default_lang)
@@ -85,7 +89,9 @@ class KioskApp(App):
         self.script, self.direction = style["font_script_name"], style["font_direction"]
         self.rtl = language(lang).rtl
         self.halign = "right" if self.rtl else "left"
-        self.centre = "right" if self.rtl else "center"
+        self.centre = "center"
+        self.property("centre").dispatch(self)   # halign binds to app.halign too: centred labels follow this last
+        self.can_read_aloud = self.parts.player is not None and ScreenReader.can_read(lang)
         self.lang = lang
 
     # --- wiring ----------------------------------------------------------------------------------
@@ -99,13 +105,14 @@ class KioskApp(App):
         from kivy.core.window import Window  # importing it opens the window: that is build's job, not import's
 
         Window.clearcolor = PALETTE.rgba("background")
-        measure_shaped()   # before the first label: right-to-left lines measured as drawn
         kv = _kv_dir()
         Builder.load_file(str(kv / "widgets.kv"))
         for cls in all_screens():
             Builder.load_file(str(kv / "screens" / f"{cls.__module__.rsplit('.', 1)[-1]}.kv"))
         self.queue = MainThreadQueue()
         p = self.parts
+        if p.player is not None:
+            self.reader = ScreenReader(p.player)
         self.flow = KioskFlow(p.site, p.backend, p.printer, run=self._run, post=self.queue.post, clock=p.clock,
                               default_lang=p.default_lang, timeouts=p.timeouts, on_change=self._changed,
                               on_printer_status=p.status.printer, on_printing=p.on_printing)
@@ -136,6 +143,14 @@ class KioskApp(App):
         self.flow.busy = False
         self.flow._explain(texts.FAILED, texts.ASK_RECEPTION)
 
+    def read_aloud(self) -> None:
+        """The speaker button: read the current screen (again, from the start) in the screen's language."""
+        if self.reader is None or self.flow is None:
+            return
+        self._last_activity = time.monotonic()
+        self.reader.read(readout.screen_text(self.flow, self.texts, scanner_side=self.parts.scanner_at,
+                                             slip_side=self.parts.slip_out))
+
     def _scanned(self, code: str) -> None:
         self._last_activity = time.monotonic()
         assert self.flow is not None
@@ -146,6 +161,9 @@ class KioskApp(App):
 
     def _idle_check(self, _dt: float) -> None:
         flow = self.flow
+        if self.reader is not None and self.reader.busy:   # being read to is not idle: wait for the end
+            self._last_activity = time.monotonic()
+            return
         if flow is not None and flow.step != "welcome" and time.monotonic() - self._last_activity > flow.timeout_s():
             log.info("no touch for %.0f s on %s: back to the start", flow.timeout_s(), flow.step)
             flow.reset()
@@ -156,6 +174,9 @@ class KioskApp(App):
         if flow.lang != self.lang:
             self._apply_language(flow.lang)
         name = SCREEN_OF_STEP[flow.step]
+        if flow.step != self._shown_step and self.reader is not None:
+            self.reader.stop()   # what was read belongs to the screen the client has left
+        self._shown_step = flow.step
         if self.screens.current != name:
             self._last_activity = time.monotonic()
         self.screens.current = name
@@ -174,7 +195,10 @@ class KioskApp(App):
         p = self.parts
         if self.snapshots is not None:
             self.snapshots.stop()
-        for stop in (p.scanner.stop, p.printer.stop, *p.closers):
+        closers = [p.scanner.stop, p.printer.stop, *p.closers]
+        if self.reader is not None:
+            closers.append(self.reader.close)
+        for stop in closers:
             try:
                 stop()
             except Exception:

@@ -24,11 +24,14 @@ class CheckInRequest:
     party_size: int = 1
     interpreter: bool = False
     step_free: bool = False
+    announce: bool = False      # the client chose to hear his calls in his language too
 
     def body(self) -> dict[str, Any]:
-        """The CheckIn payload without id and version."""
+        """The CheckIn payload without id and version (an offline ticket's outbox entry keeps it as it is)."""
         out: dict[str, Any] = {"language": self.lang, "party_size": self.party_size,
                                "interpreter": self.interpreter, "step_free": self.step_free}
+        if self.announce:   # only when chosen: a core from before the field refuses unknown fields
+            out["announce"] = True
         if self.concern is not None:
             out["concern"] = self.concern
         else:

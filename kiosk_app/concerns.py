@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -19,6 +20,19 @@ class Tile:
     title_de: str
     availability: Availability
     agency: str         # the agency's id
+    subtitle: str = ""  # one line that tells look-alike tiles apart (Jobcenter / Agentur für Arbeit)
+
+
+# a title's own remark that it needs an appointment, "(nur Termin)": the tile's badge says so once
+_BRACKETED_END = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+def tile_title(title: str, availability: Availability) -> str:
+    """The title as a tile shows it: an appointment-only tile drops a closing "(…)" remark, which is what its
+    badge "appointment only" says (the site file's title keeps it for slips and lists)."""
+    if availability != "appointment_only":
+        return title
+    return _BRACKETED_END.sub("", title) or title
 
 
 def concern_title(concern: Concern, lang: str) -> str:
@@ -47,7 +61,9 @@ def tiles(site: Site, lang: str, now: datetime) -> list[Tile]:
             availability = "closed"
         else:
             availability = "open"
-        out.append(Tile(c.id, c.pictogram, concern_title(c, lang), c.title["de"], availability, agency.id))
+        subtitle = c.subtitle.get(lang) or c.subtitle.get("en") or c.subtitle.get("de") or ""
+        out.append(Tile(c.id, c.pictogram, tile_title(concern_title(c, lang), availability),
+                        tile_title(c.title["de"], availability), availability, agency.id, subtitle))
     return out
 
 

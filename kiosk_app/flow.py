@@ -18,6 +18,7 @@ from host_support.sim_clock import real_now
 from queue_protocol.scan import classify_scan
 from queue_rules import codes
 from queue_rules.site import Site
+from ui_common.speech import voice_for
 
 from . import concerns as tiles_mod
 from . import texts as T
@@ -51,6 +52,8 @@ class Message:
     hours_agency: str | None = None
     back_to: Step = "start"
     offer_code: bool = False      # show "I have an appointment" (appointment-only concerns)
+    concern: str | None = None    # the concern it is about: names the office, says what to do instead
+    kind: Literal["plain", "closed", "appointment_only"] = "plain"
 
 
 @dataclass
@@ -83,6 +86,7 @@ class KioskFlow:
     party: int = 1
     interpreter: bool = False
     step_free: bool = False
+    announce: bool = False        # also call the number in the client's language (he chose it)
     ticket: Ticket | None = None
     slip: Slip | None = None
     message: Message | None = None
@@ -105,7 +109,7 @@ class KioskFlow:
         self.session += 1
         self.lang = self.default_lang
         self.code, self.appointments, self.concern = "", (), None
-        self.party, self.interpreter, self.step_free = 1, False, False
+        self.party, self.interpreter, self.step_free, self.announce = 1, False, False, False
         self.ticket = self.slip = self.message = self.ticket_status = None
         self.busy = False
         self._go("welcome")
@@ -139,6 +143,15 @@ class KioskFlow:
     def _explain(self, *lines: str, hours_agency: str | None = None, back_to: Step = "start",
                  offer_code: bool = False) -> None:
         self.message = Message(tuple(lines), hours_agency, back_to, offer_code)
+        self._go("message")
+
+    def _explain_concern(self, concern: str, kind: Literal["closed", "appointment_only"]) -> None:
+        """Why this concern cannot be chosen now, which office it is, and what to do instead (reception)."""
+        agency = self.site.agency_of_service(self.site.concern(concern).service).id
+        if kind == "closed":
+            self.message = Message((T.CLOSED_EXPLAINED,), agency, "concerns", concern=concern, kind=kind)
+        else:
+            self.message = Message((T.APPOINTMENT_ONLY_EXPLAINED,), None, "concerns", True, concern, kind)
         self._go("message")
 
     # --- booked clients --------------------------------------------------------------------------
@@ -251,12 +264,12 @@ class KioskFlow:
     def choose_concern(self, concern_id: str) -> None:
         tile = next(t for t in self.tiles() if t.concern == concern_id)
         if tile.availability == "appointment_only":
-            self._explain(T.APPOINTMENT_ONLY_EXPLAINED, back_to="concerns", offer_code=True)
+            self._explain_concern(concern_id, "appointment_only")
         elif tile.availability == "closed":
-            self._explain(T.CLOSED_EXPLAINED, hours_agency=tile.agency, back_to="concerns")
+            self._explain_concern(concern_id, "closed")
         else:
             self.concern = concern_id
-            self.party, self.interpreter, self.step_free = 1, False, False
+            self.party, self.interpreter, self.step_free, self.announce = 1, False, False, False
             self._go("details")
 
     def set_party(self, n: int) -> None:
@@ -271,6 +284,22 @@ class KioskFlow:
         self.step_free = yes
         self._go(self.step)
 
+    @property
+    def announce_offered(self) -> bool:
+        """Whether "also call my number in my language" is offered: in every language but German (calls always
+        are). Where the displays have no voice for it (Pashto, Tigrinya) they play a chime and say the number in
+        English instead, and the question says so (`announce_spoken`)."""
+        return self.lang != "de"
+
+    @property
+    def announce_spoken(self) -> bool:
+        """Whether the displays can say the call in the client's language (espeak-ng has a voice for it)."""
+        return voice_for(self.lang) is not None
+
+    def set_announce(self, yes: bool) -> None:
+        self.announce = yes and self.announce_offered
+        self._go(self.step)
+
     def to_confirm(self) -> None:
         self._go("confirm")
 
@@ -280,7 +309,8 @@ class KioskFlow:
             return
         self._confirmed_at = time.perf_counter()
         self._check_in(CheckInRequest(self.lang, concern=self.concern, party_size=self.party,
-                                      interpreter=self.interpreter, step_free=self.step_free))
+                                      interpreter=self.interpreter, step_free=self.step_free,
+                                      announce=self.announce and self.announce_offered))
 
     # --- check-in and printing -------------------------------------------------------------------
 
@@ -312,10 +342,11 @@ class KioskFlow:
             return
         self.busy = False
         if result.kind == "refused" and result.error == "closed" and concern is not None:
-            agency = self.site.agency_of_service(self.site.concern(concern).service).id
-            self._explain(T.CLOSED_EXPLAINED, hours_agency=agency, back_to="concerns")
+            self._explain_concern(concern, "closed")
+        elif result.kind == "refused" and result.error == "appointment_only" and concern is not None:
+            self._explain_concern(concern, "appointment_only")
         elif result.kind == "refused" and result.error == "appointment_only":
-            self._explain(T.APPOINTMENT_ONLY_EXPLAINED, back_to="concerns", offer_code=True)
+            self._explain(T.APPOINTMENT_ONLY_EXPLAINED, T.ASK_RECEPTION, back_to="concerns", offer_code=True)
         elif result.kind == "refused" and result.error == "no_booking":
             self._explain(T.NO_BOOKING, T.ASK_RECEPTION, back_to="keypad")
         elif result.kind == "refused" and result.error == "mistyped_code":

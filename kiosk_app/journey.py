@@ -66,8 +66,9 @@ def titles(site: Site, service_id: str, lang: str) -> tuple[str, str]:
     return service_title(site, service_id, lang)
 
 
-def agency_short(site: Site, agency_id: str) -> str:
-    return next((a.short for a in site.agencies if a.id == agency_id), agency_id)
+def agency_short(site: Site, agency_id: str, lang: str) -> str:
+    """The agency's short name in the client's language (the German one where the site file has none)."""
+    return next((a.short_in(lang) for a in site.agencies if a.id == agency_id), agency_id)
 
 
 def _rooms_of(site: Site, service_id: str) -> tuple[tuple[str, ...], int]:
@@ -101,7 +102,7 @@ def stop_views(site: Site, stops: tuple[JourneyStop, ...], lang: str, now: datet
             called_from = hhmm(site, due) if due is not None else ""
         title, title_de = titles(site, s.service, lang)
         way, way_de = directions(site, s.rooms, lang)
-        view = StopView(day, hhmm(site, s.slot) if s.slot is not None else "", agency_short(site, s.agency),
+        view = StopView(day, hhmm(site, s.slot) if s.slot is not None else "", agency_short(site, s.agency, lang),
                         title, title_de, s.rooms, s.floor, way, way_de, current, called_from)
         (today if day <= today_d else later).append(view)
     return today, later
@@ -123,7 +124,7 @@ def appointment_views(site: Site, appointments: Iterable[Appointment], lang: str
         title, title_de = titles(site, a.service, lang)
         way, way_de = directions(site, rooms, lang)
         agency = a.agency or next((s.agency for s in site.services if s.id == a.service), "")
-        view = StopView(local_day(site, a.slot), hhmm(site, a.slot), agency_short(site, agency), title, title_de,
+        view = StopView(local_day(site, a.slot), hhmm(site, a.slot), agency_short(site, agency, lang), title, title_de,
                         rooms, floor, way, way_de, checked_in=a.checked_in)
         (today if a.today else later).append(view)
     return today, later

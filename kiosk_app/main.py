@@ -44,6 +44,7 @@ class KioskSettings:
     scanner_path: str | None      # None: no scanner (the fake one, which never scans)
     clock: Callable[[], datetime] = real_now   # --sim-clock: what the screens show and offline tickets carry
     snapshots: SnapshotSettings | None = None  # --snapshot-dir: the screen as PNG every few seconds
+    read_aloud: bool = True                    # --no-read-aloud: no speaker button (a kiosk without sound)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -61,6 +62,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", choices=("touch", "mouse"), default="touch",
                    help="touch: the touchscreen only (default); mouse: development and Xvfb tests")
     p.add_argument("--fake-printer", action="store_true", help="no printer: slips are only recorded")
+    p.add_argument("--no-read-aloud", action="store_true", help="no speaker button: a kiosk without sound output "
+                   "(read-aloud needs espeak-ng and sox's play or aplay; the sound goes to the default output)")
     p.add_argument("--tour", metavar="DIR", default=None,
                    help="render every screen in every language to DIR/<lang>/*.png and exit (no broker needed)")
     app_options.add_arguments(p)  # --window, --snapshot-dir, --snapshot-seconds, --sim-clock
@@ -102,7 +105,8 @@ def settings_from(args: argparse.Namespace) -> KioskSettings:
                          timeouts=Timeouts(args.inactivity, args.done_seconds),
                          printer_url=None if args.fake_printer or printer is None else printer.url,
                          printer_width=printer.width_dots if printer else 576, scanner_path=kiosk.scanner,
-                         clock=app_options.clock(args), snapshots=app_options.snapshot_settings(args))
+                         clock=app_options.clock(args), snapshots=app_options.snapshot_settings(args),
+                         read_aloud=not args.no_read_aloud)
 
 
 def open_printer(settings: KioskSettings) -> Any:
@@ -136,8 +140,21 @@ def open_scanner(settings: KioskSettings) -> Any:
     return SerialScannerSource(settings.scanner_path)
 
 
-def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = None) -> Any:
-    """The real parts: the link to the broker, the outbox, the backend, the printer and the scanner."""
+def open_player(settings: KioskSettings) -> Any:
+    """The read-aloud player (sox's play, else aplay), or None: no espeak-ng, no player, or --no-read-aloud."""
+    from ui_common.speech import CommandPlayer, find_espeak
+
+    if not settings.read_aloud:
+        return None
+    player = CommandPlayer.find()
+    if player is None or find_espeak() is None:
+        log.warning("read-aloud is off: it needs espeak-ng and sox (play) or alsa-utils (aplay)")
+        return None
+    return player
+
+
+def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = None, player: Any = None) -> Any:
+    """The real parts: the link to the broker, the outbox, the backend, the printer, the scanner, the player."""
     from device_link.link import Link
 
     from .core_backend import CoreBackend
@@ -154,7 +171,8 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
     holder: dict[str, Any] = {}
     link = Link(site, settings.host, settings.port, lambda line: log.info("%s", line), device_id=kiosk_id,
                 kind="kiosk", on_connected=lambda: holder["backend"].connected(), auth=settings.auth,
-                clock=settings.clock)
+                clock=settings.clock, subscriptions=[CoreBackend.presence_topic(site)],
+                on_public=lambda topic, data: holder["backend"].on_public(topic, data))
     status = DeviceStatus(publish=link.set_presence_detail)
     backend = CoreBackend(site, kiosk_id, link, outbox, on_outbox=status.outbox, clock=settings.clock)
     holder["backend"] = backend
@@ -170,15 +188,16 @@ def build_parts(settings: KioskSettings, *, printer: Any = None, scanner: Any = 
                       printer=printer,
                       scanner=scanner if scanner is not None else open_scanner(settings), status=status,
                       portrait=settings.window.height > settings.window.width, timeouts=settings.timeouts,
-                      clock=settings.clock, snapshots=settings.snapshots, closers=[close])
+                      clock=settings.clock, snapshots=settings.snapshots, closers=[close],
+                      player=player if player is not None else open_player(settings),
+                      scanner_at=settings.kiosk.scanner_at if settings.kiosk.scanner or scanner is not None else None,
+                      slip_out=settings.kiosk.slip_out)
 
 
 def prepare(settings: KioskSettings, name: str = "kiosk") -> None:
     """Kivy's environment (before any Kivy import) and the fonts (built once into the cache)."""
-    from ui_common import kivy_env
+    from ui_common import kivy_env, typeset
     from ui_common.fonts import FontMissing
-
-    from . import typeset
 
     kivy_env.prepare(name, settings.window)
     try:

@@ -3,7 +3,9 @@
 Each entry is one offline check-in with a stable command id, so a resend after a lost reply is answered by
 the core from its record instead of creating a second ticket. The numbers used are the entries themselves
 (unique per local day), so a restarted kiosk continues its block where it stopped and never repeats a number.
-Entries handed in or refused are deleted once older than the retention period (`keep_days`).
+A refusal the protocol calls worth retrying (``storage``, ``internal``, ``rate_limited``) leaves an entry pending
+with the refusal noted (``note_refusal``); only a final one marks it rejected. Entries handed in or refused are
+deleted once older than the retention period (`keep_days`).
 """
 
 from __future__ import annotations
@@ -119,8 +121,15 @@ class Outbox:
         self._set(cid, "sent", core_number, None)
 
     def mark_rejected(self, cid: str, error: str) -> None:
-        """The core refused the entry (e.g. an unknown booking code): kept, counted, for reception to see."""
+        """The core refused the entry for good (e.g. an unknown booking code, ``offline_expired``, ``superseded``):
+        kept, counted, for reception to see; never sent again."""
         self._set(cid, "rejected", None, error[:200])
+
+    def note_refusal(self, cid: str, error: str) -> None:
+        """The core refused the entry for now (e.g. ``storage`` while its database restarts): it stays pending and
+        goes again with the same id; the refusal is noted for whoever looks."""
+        with self._lock:
+            self._db.execute("UPDATE outbox SET error = ? WHERE cid = ? AND state = 'pending'", (error[:200], cid))
 
     def _set(self, cid: str, state: State, core_number: str | None, error: str | None) -> None:
         with self._lock:

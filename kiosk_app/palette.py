@@ -38,7 +38,8 @@ class Palette:
     tile_text: str = "#FFFFFF"
     primary: str = "#FFD23F"      # the one main action per screen (print, check in, continue)
     primary_text: str = "#0B1F3A"
-    chosen: str = "#FFD23F"       # a selected option (party size, yes/no)
+    chosen: str = "#FFFFFF"       # a selected option (party size, yes/no): white with a check mark, not the yellow
+                                  # of the button that goes on
     chosen_text: str = "#0B1F3A"
     closed: str = "#2E3640"       # a concern that cannot be chosen now: still tappable, explains why
     closed_text: str = "#F2F2F2"

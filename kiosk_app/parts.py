@@ -10,9 +10,11 @@ from host_support.sim_clock import real_now
 from queue_rules.site import Site
 from serial_devices.scanner import ScannerSource
 from ui_common.snapshots import SnapshotSettings
+from ui_common.speech import Player
 
 from .backend import Backend
 from .flow import Timeouts
+from .guidance import Side
 from .printing.port import TicketPrinter
 from .status import DeviceStatus
 
@@ -34,6 +36,9 @@ class KioskParts:
     clock: Callable[[], datetime] = real_now       # what the screens show and compute with (--sim-clock)
     snapshots: SnapshotSettings | None = None      # --snapshot-dir
     closers: list[Callable[[], None]] = field(default_factory=list)
+    player: Player | None = None                   # plays the read-aloud speech; None: no speaker button
+    scanner_at: Side | None = None                 # where the scanner sits (kiosk.scanner_at); None: no scanner
+    slip_out: Side = "below"                       # where the slip comes out (kiosk.slip_out)
 
     @property
     def screen_size(self) -> tuple[int, int]:

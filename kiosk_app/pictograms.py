@@ -11,6 +11,7 @@ from typing import Any
 Op = tuple[Any, ...]
 # ("line", [x, y, ...], width, close) · ("rline", x, y, w, h, radius, width) · ("circle", cx, cy, r, width)
 # ("disc", cx, cy, r) · ("rect", x, y, w, h) · ("tri", x1, y1, x2, y2, x3, y3)
+# ("arc", cx, cy, r, degrees from, degrees to, width): clockwise from the top
 
 DOCUMENT: list[Op] = [("rline", 0.22, 0.08, 0.56, 0.84, 0.05, 2.2)]
 PERSON: list[Op] = [("disc", 0.5, 0.68, 0.12), ("line", [0.28, 0.22, 0.32, 0.42, 0.5, 0.5, 0.68, 0.42, 0.72, 0.22],
@@ -53,8 +54,11 @@ SHAPES: dict[str, list[Op]] = {
     "training": [("tri", 0.06, 0.62, 0.5, 0.84, 0.94, 0.62), ("tri", 0.06, 0.62, 0.94, 0.62, 0.5, 0.42),
                  ("line", [0.26, 0.52, 0.26, 0.3, 0.5, 0.2, 0.74, 0.3, 0.74, 0.52], 2.4, False),
                  ("line", [0.86, 0.62, 0.86, 0.32], 2.0, False), ("disc", 0.86, 0.3, 0.04)],
-    # job centre: a briefcase
-    "jobcenter": BRIEFCASE,
+    # job centre (money to live on and for the rent): a house with a coin in it, unlike the employment agency's
+    # person with a briefcase
+    "jobcenter": [("line", [0.1, 0.08, 0.1, 0.56, 0.5, 0.9, 0.9, 0.56, 0.9, 0.08], 2.4, True),
+                  ("circle", 0.5, 0.36, 0.2, 2.2), ("arc", 0.52, 0.36, 0.1, 140, 400, 1.8),
+                  ("line", [0.36, 0.39, 0.52, 0.39], 1.6, False), ("line", [0.36, 0.33, 0.52, 0.33], 1.6, False)],
     "briefcase": BRIEFCASE,
     # employment agency: a person with a small briefcase
     "employment": [("disc", 0.36, 0.72, 0.12),
@@ -75,6 +79,14 @@ SHAPES: dict[str, list[Op]] = {
                         ("rect", 0.6, 0.28, 0.08, 0.08), ("line", [0.1, 0.46, 0.9, 0.46], 1.4, False)],
     # walk-in: a person
     "walk-in": PERSON,
+    # read aloud: a loudspeaker with sound waves
+    "speaker": [("rect", 0.12, 0.4, 0.16, 0.2), ("tri", 0.26, 0.4, 0.48, 0.2, 0.48, 0.8),
+                ("tri", 0.26, 0.4, 0.48, 0.8, 0.26, 0.6), ("arc", 0.48, 0.5, 0.14, 50, 130, 2.6),
+                ("arc", 0.48, 0.5, 0.26, 45, 135, 2.6), ("arc", 0.48, 0.5, 0.38, 40, 140, 2.6)],
+    # where something is, seen from the client: the slip comes out, the scanner sits (not mirrored in RTL)
+    "arrow-below": [("line", [0.5, 0.92, 0.5, 0.34], 7.0, False), ("tri", 0.2, 0.38, 0.8, 0.38, 0.5, 0.06)],
+    "arrow-left": [("line", [0.92, 0.5, 0.34, 0.5], 7.0, False), ("tri", 0.38, 0.2, 0.38, 0.8, 0.06, 0.5)],
+    "arrow-right": [("line", [0.08, 0.5, 0.66, 0.5], 7.0, False), ("tri", 0.62, 0.2, 0.62, 0.8, 0.94, 0.5)],
 }
 SHAPES["passport"] = SHAPES["residence-permit"]
 

@@ -48,4 +48,5 @@ def slip_for(site: Site, ticket: Ticket, *, lang: str, concern_id: str | None) -
         called_from=journey.called_from(site, ticket.queued_from, ticket.issued_at),
         see_reception=ticket.see_reception, reception_room=journey.reception_room(site) if ticket.see_reception
         else "",
+        link_base=site.phone_url() or "",
     )

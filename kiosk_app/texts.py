@@ -8,8 +8,6 @@ from typing import Any
 from host_support.package_data import package_path
 from ui_common.i18n import Translations
 
-from . import typeset
-
 DOMAIN = "kiosk"
 
 
@@ -32,7 +30,12 @@ HAVE_APPOINTMENT = N_("Ich habe einen Termin")
 HAVE_APPOINTMENT_HINT = N_("Einladung scannen oder Code eingeben")
 NO_APPOINTMENT = N_("Ich habe keinen Termin")
 NO_APPOINTMENT_HINT = N_("Anliegen auswählen")
-SCAN_HINT = N_("Halten Sie den Code auf Ihrer Einladung unter den Scanner.")
+# where the scanner is, seen from the client (kiosk.scanner_at)
+SCANNER_BELOW = N_("Der Scanner ist unter dem Bildschirm. Halten Sie den Code auf Ihrer Einladung davor.")
+SCANNER_LEFT = N_("Der Scanner ist links vom Bildschirm. Halten Sie den Code auf Ihrer Einladung davor.")
+SCANNER_RIGHT = N_("Der Scanner ist rechts vom Bildschirm. Halten Sie den Code auf Ihrer Einladung davor.")
+# read aloud (the speaker button)
+READ_ALOUD = N_("Vorlesen")
 # booking code
 ENTER_CODE = N_("Geben Sie Ihren Termin-Code ein")
 DELETE = N_("Löschen")
@@ -57,10 +60,33 @@ CLOSED_NOW = N_("Jetzt geschlossen")
 APPOINTMENT_ONLY_EXPLAINED = N_("Dafür brauchen Sie einen Termin. Haben Sie eine Einladung? "
                                 "Dann scannen Sie den Code oder geben Sie ihn ein.")
 CLOSED_EXPLAINED = N_("Diese Stelle ist jetzt geschlossen.")
+OPENS_TODAY = N_("Sie öffnet heute wieder um {time} Uhr.")
+OPENS_TOMORROW = N_("Sie öffnet morgen um {time} Uhr.")
+OPENS_ON = N_("Sie öffnet wieder am {day} um {time} Uhr.")
+HOW_TO_GET_APPOINTMENT = N_("So bekommen Sie einen Termin:")
+RECEPTION_HELPS = N_("Der Empfang hilft Ihnen weiter: Raum {room}.")
 OPENING_HOURS = N_("Öffnungszeiten")
 PARTY_SIZE = N_("Wie viele Personen sind Sie?")
 INTERPRETER = N_("Brauchen Sie einen Dolmetscher für Ihre Sprache?")
 STEP_FREE = N_("Brauchen Sie einen Weg ohne Stufen?")
+ANNOUNCE = N_("Soll Ihre Nummer auch in Ihrer Sprache aufgerufen werden?")
+ANNOUNCE_NOTE = N_("Dann hören alle in der Nähe Ihre Nummer in Ihrer Sprache. Auf Deutsch wird immer aufgerufen.")
+ANNOUNCE_SHORT = N_("Aufruf auch in Ihrer Sprache:")
+# where the displays have no voice for the language (Pashto, Tigrinya): a chime, then the number in English
+ANNOUNCE_CHIME = N_("Möchten Sie bei Ihrem Aufruf zusätzlich einen besonderen Ton und Ihre Nummer auf Englisch hören?")
+ANNOUNCE_CHIME_NOTE = N_("Nach dem Aufruf auf Deutsch ertönt ein besonderer Ton, dann wird Ihre Nummer auf Englisch "
+                         "gesagt. Alle in der Nähe hören es.")
+ANNOUNCE_CHIME_SHORT = N_("Aufruf auch mit Ton und auf Englisch:")
+
+
+def announce_texts(spoken: bool) -> tuple[str, str, str]:
+    """The question, its note and the confirm screen's short form for "call me in my language too" (``spoken``:
+    the displays have a voice for the language; else they play a chime and say the number in English)."""
+    if spoken:
+        return ANNOUNCE, ANNOUNCE_NOTE, ANNOUNCE_SHORT
+    return ANNOUNCE_CHIME, ANNOUNCE_CHIME_NOTE, ANNOUNCE_CHIME_SHORT
+
+
 YES = N_("Ja")
 NO = N_("Nein")
 CHECK_DETAILS = N_("Bitte prüfen Sie Ihre Angaben")
@@ -72,7 +98,7 @@ TAKE_TICKET = N_("Bitte nehmen Sie Ihr Ticket")
 YOUR_NUMBER = N_("Ihre Nummer")
 ROOM = N_("Raum")
 AHEAD = N_("Vor Ihnen: {n}")
-WAIT_ABOUT = N_("Wartezeit etwa {n} Minuten")
+WAIT_IS = N_("Wartezeit: {wait}")
 WAIT_UNKNOWN = N_("Die Wartezeit ist gerade nicht bekannt.")
 CALLED_FROM = N_("Sie werden ab {time} Uhr aufgerufen.")
 CALLED_HERE_FROM = N_("Hier werden Sie ab {time} Uhr aufgerufen, mit derselben Nummer.")
@@ -81,6 +107,10 @@ LATE = N_("Sie kommen zu spät zu Ihrem Termin.")
 RECEPTION_FIRST_ROOM = N_("Bitte gehen Sie zuerst zum Empfang (Raum {room}).")
 RECEPTION_FIRST = N_("Bitte gehen Sie zuerst zum Empfang.")
 WATCH_SCREEN = N_("Ihre Nummer wird auf dem Bildschirm aufgerufen.")
+# where the slip comes out, seen from the client (kiosk.slip_out)
+SLIP_BELOW = N_("Ihr Ticket kommt unten heraus.")
+SLIP_LEFT = N_("Ihr Ticket kommt links heraus.")
+SLIP_RIGHT = N_("Ihr Ticket kommt rechts heraus.")
 PRINTER_FAULT = N_("Der Drucker funktioniert gerade nicht.")
 PHOTO_HINT = N_("Bitte merken Sie sich Ihre Nummer oder fotografieren Sie diese Seite.")
 DONE = N_("Fertig")
@@ -103,7 +133,7 @@ class Texts:
         return text.format(**values) if values else text
 
     def __call__(self, lang: str, msgid: str, **values: Any) -> str:
-        return typeset.visual(self.raw(lang, msgid, **values), lang)
+        return self.raw(lang, msgid, **values)
 
 
 def all_msgids() -> list[str]:

@@ -2,7 +2,10 @@
 
 Besides the walk-in and the scanned slip, each language checks in a journey (three stops today, one tomorrow:
 keypad, appointments, ticket and the printed slip), shows the longest journey (five stops today, one tomorrow),
-checks in a client too late for the slot (sent to reception, with the slip) and types a mistyped code.
+checks in a client too late for the slot (sent to reception, with the slip) and types a mistyped code. The walk-in
+shows a closed office and an appointment-only concern (with what to do instead), the details with answers chosen
+(and "call me in my language" where it is offered), and the start screen's scanner hint (as if the kiosk had a
+scanner, so that its words are reviewed too).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from queue_rules import codes
 from queue_rules.site import Site
 from serial_devices.scanner import FakeScannerSource
+from ui_common.speech import FakePlayer
 
 from .backend import Appointment, FakeBackend, JourneyStop, TicketInfo, agency_of, rooms_of_service
 from .printing.fake import FakeTicketPrinter
@@ -91,7 +95,8 @@ def run_tour(settings: Any, out: Path) -> int:
     printer = FakeTicketPrinter()
     parts = KioskParts(site=site, kiosk_id=settings.kiosk.id, backend=backend, printer=printer,
                        scanner=FakeScannerSource(), status=DeviceStatus(), portrait=settings.window.height >
-                       settings.window.width, clock=lambda: now)
+                       settings.window.width, clock=lambda: now, player=FakePlayer(),
+                       scanner_at=settings.kiosk.scanner_at, slip_out=settings.kiosk.slip_out)
     app = KioskApp(parts)
     width = settings.printer_width if settings.printer_width in (384, 576) else 576
     shots: list[Path] = []
@@ -187,6 +192,7 @@ def run_tour(settings: Any, out: Path) -> int:
             flow.choose_concern(walk_in.id)
             flow.set_party(3)
             flow.set_interpreter(True)
+            flow.set_announce(True)   # offered in every language but German
             await shot(lang, "details")
             flow.to_confirm()
             await shot(lang, "confirm")

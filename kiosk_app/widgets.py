@@ -17,7 +17,9 @@ from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from . import pictograms, typeset
+from ui_common import typeset
+
+from . import pictograms
 from .palette import PALETTE
 
 if TYPE_CHECKING:  # a mixin over a Kivy layout: for mypy it has the layout's (untyped) attributes
@@ -76,6 +78,27 @@ class KButton(Button):
     role = StringProperty("tile")
 
 
+class ChoiceButton(KButton):
+    """One answer of a question (party size, yes/no): when ``chosen``, light with dark text and a check mark in
+    its top corner on the reading side, so it does not look like the yellow button that goes on."""
+
+    chosen = BooleanProperty(False)
+
+    @staticmethod
+    def check_points(rtl: bool, pos: tuple[float, float], size: tuple[float, float]) -> list[float]:
+        """The check mark's polyline: a 32 dp mark in the top left corner (top right in right-to-left)."""
+        from kivy.metrics import dp
+
+        side, margin = min(dp(32), size[0] * 0.2), dp(10)
+        x = pos[0] + size[0] - margin - side if rtl else pos[0] + margin
+        y = pos[1] + size[1] - margin - side
+        return [x, y + side * 0.5, x + side * 0.38, y + side * 0.12, x + side, y + side * 0.9]
+
+
+class SpeakerButton(ButtonBehavior, BoxLayout):
+    """The read-aloud button: a speaker pictogram and the word; hidden where the kiosk cannot speak the language."""
+
+
 class LangButton(Button):
     """A language's own name in its own script (the welcome screen): font and direction given per button."""
 
@@ -115,6 +138,9 @@ class Pictogram(Widget):
                 elif kind == "circle":
                     cx, cy = pt(op[1], op[2])
                     Line(circle=(cx, cy, op[3] * side), width=op[4] * unit)
+                elif kind == "arc":   # angles in degrees, clockwise from the top
+                    cx, cy = pt(op[1], op[2])
+                    Line(circle=(cx, cy, op[3] * side, op[4], op[5]), width=op[6] * unit, cap="round")
                 elif kind == "disc":
                     cx, cy = pt(op[1], op[2])
                     r = op[3] * side
@@ -132,6 +158,7 @@ class Tile(ButtonBehavior, MirrorBox):
     pictogram = StringProperty("info")
     title = StringProperty("")
     title_de = StringProperty("")
+    subtitle = StringProperty("")
     badge = StringProperty("")
     role = StringProperty("tile")
 
@@ -204,38 +231,6 @@ def drop_children(container: Any) -> None:
         Builder.unbind_widget(widget.uid)
 
 
-def measure_shaped() -> None:
-    """Make every label measure its text the way it draws it (call once, before the first label is made).
-
-    Kivy's SDL2 text provider keeps one font object per file and size and sets its script and direction only when
-    it draws, while it measures (for wrapping and alignment) whenever it likes: a right-to-left line measured with
-    a font object that has not drawn since it was opened (or was opened again after the provider's cache of 64
-    fonts let it go) is measured unshaped, too wide, and set off its right edge. The labels here set script and
-    direction (by drawing nothing on a one-pixel surface) before each measurement.
-    """
-    import kivy.uix.label as label_module
-    from kivy.core.text import Label as CoreLabel
-
-    if getattr(label_module.CoreLabel, "shaped_measure", False):
-        return
-    try:
-        from kivy.core.text._text_sdl2 import _SurfaceContainer
-    except ImportError:  # another text provider: nothing to work around
-        return
-
-    class ShapedCoreLabel(CoreLabel):
-        shaped_measure = True
-
-        def get_extents(self, text: str) -> tuple[int, int]:
-            if self.options.get("font_direction") != "ltr" or self.options.get("font_script_name") not in (
-                    "Latn", "Cyrl", "Zyyy", None):
-                _SurfaceContainer(1, 1).render(self, "", 0, 0)
-            width, height = super().get_extents(text)
-            return int(width), int(height)
-
-    label_module.CoreLabel = ShapedCoreLabel
-
-
 def fitted_size(text: str, font_name: str, size: float, width: float, **style: Any) -> float:
     """The largest font size up to ``size`` at which the longest word of ``text`` fits ``width``.
 
@@ -245,7 +240,7 @@ def fitted_size(text: str, font_name: str, size: float, width: float, **style: A
     words = text.split()
     if not words or width <= 0:
         return size
-    from kivy.uix.label import CoreLabel  # the text provider's label, measuring shaped (see measure_shaped)
+    from kivy.uix.label import CoreLabel  # the text provider's label (ui_common.raqm_label), measuring as drawn
 
     widest = 0.0
     for word in sorted(set(words), key=len, reverse=True)[:3]:  # the longest few by letters

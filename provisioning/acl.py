@@ -7,14 +7,16 @@ refuses to write an ACL while there are any, and a test keeps the list empty.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from queue_protocol.topics import ROOT, SPEC_BY_NAME, SPECS, TopicSpec
 from queue_rules.site import Site
+from queue_rules.site_checks import CORE_ID, DEFAULT_BRIDGE_ID, identity_places
 
-Role = Literal["core", "kiosk", "display", "button_box", "bridge", "reception"]
-ROLES: tuple[Role, ...] = ("core", "kiosk", "display", "button_box", "bridge", "reception")
+Role = Literal["core", "kiosk", "display", "button_box", "bridge", "reception", "web"]
+ROLES: tuple[Role, ...] = ("core", "kiosk", "display", "button_box", "bridge", "reception", "web")
 Action = Literal["publish", "subscribe"]
 Scope = Literal["any", "self", "counter", "core"]
 
@@ -44,34 +46,46 @@ RULES: dict[Role, dict[str, tuple[Grant, ...]]] = {
     "core": {s.name: (R, W) for s in SPECS},  # the whole tree, see TREE_ACCESS
     "kiosk": {
         "checkin": (W_SELF,), "lookup": (W_SELF,), "counter_cmd": NOTHING, "reception_cmd": NOTHING,
-        "reply": (R_SELF,), "call": (R,), "board": (R,), "queue": (R,), "counter_state": (R,),
-        "tickets": NOTHING, "event": NOTHING, "error": NOTHING, "presence": (W_SELF, R_CORE),
+        "desk_lookup": NOTHING, "reply": (R_SELF,), "call": (R,), "board": (R,), "queue": (R,),
+        "counter_state": (R,), "tickets": NOTHING, "event": NOTHING, "error": NOTHING, "presence": (W_SELF, R_CORE),
     },
     "display": {
         "checkin": NOTHING, "lookup": NOTHING, "counter_cmd": NOTHING, "reception_cmd": NOTHING,
-        "reply": NOTHING, "call": (R,), "board": (R,), "queue": (R,), "counter_state": (R,),
+        "desk_lookup": NOTHING, "reply": NOTHING, "call": (R,), "board": (R,), "queue": (R,), "counter_state": (R,),
         "tickets": NOTHING, "event": NOTHING, "error": NOTHING, "presence": (W_SELF,),
     },
     "button_box": {
         "checkin": NOTHING, "lookup": NOTHING, "counter_cmd": (W_COUNTER,), "reception_cmd": NOTHING,
-        "reply": (R_SELF,), "call": NOTHING, "board": NOTHING, "queue": NOTHING, "counter_state": (R_COUNTER,),
-        "tickets": NOTHING, "event": NOTHING, "error": NOTHING, "presence": (W_SELF, R_CORE),
+        "desk_lookup": NOTHING, "reply": (R_SELF,), "call": NOTHING, "board": NOTHING, "queue": NOTHING,
+        "counter_state": (R_COUNTER,), "tickets": NOTHING, "event": NOTHING, "error": NOTHING,
+        "presence": (W_SELF, R_CORE),
     },
     # one process that speaks for several button boxes: exactly what each of its boxes may do
     "bridge": {
         "checkin": NOTHING, "lookup": NOTHING, "counter_cmd": (W_COUNTER,), "reception_cmd": NOTHING,
-        "reply": (R_SELF,), "call": NOTHING, "board": NOTHING, "queue": NOTHING, "counter_state": (R_COUNTER,),
-        "tickets": NOTHING, "event": NOTHING, "error": NOTHING, "presence": (W_SELF, R_CORE),
+        "desk_lookup": NOTHING, "reply": (R_SELF,), "call": NOTHING, "board": NOTHING, "queue": NOTHING,
+        "counter_state": (R_COUNTER,), "tickets": NOTHING, "event": NOTHING, "error": NOTHING,
+        "presence": (W_SELF, R_CORE),
     },
     "reception": {
-        "checkin": (R,), "lookup": (R,), "counter_cmd": (R,), "reception_cmd": (R, W_SELF),
+        "checkin": (R,), "lookup": (R,), "counter_cmd": (R,), "reception_cmd": (R, W_SELF), "desk_lookup": (R,),
         "reply": (R,), "call": (R,), "board": (R,), "queue": (R,), "counter_state": (R,),
         "tickets": (R,), "event": (R,), "error": (R,), "presence": (R, W_SELF),
     },
+    # `arkaden web`: desk pages command any counter (the server itself keeps a desk account to its own
+    # agency's counters), look up tickets (phone pages, by token) and desk questions as itself, and read the
+    # waiting list and audit events it shows; no check-ins, no reception actions, no error stream
+    "web": {
+        "checkin": NOTHING, "lookup": (W_SELF,), "counter_cmd": (W,), "reception_cmd": NOTHING,
+        "desk_lookup": (W_SELF,), "reply": (R_SELF,), "call": (R,), "board": (R,), "queue": (R,),
+        "counter_state": (R,), "tickets": (R,), "event": (R,), "error": NOTHING, "presence": (W_SELF, R_CORE),
+    },
 }
 
-CORE_USER = "core"
-DEFAULT_BRIDGE = "buttons"
+CORE_USER = CORE_ID
+DEFAULT_BRIDGE = DEFAULT_BRIDGE_ID
+# a bridge's id becomes a topic level of its ACL lines: the site file's id rule, so never `+`, `#` or `/`
+BRIDGE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -100,32 +114,64 @@ def unknown_rules() -> list[tuple[Role, str]]:
     return [(role, name) for role in ROLES for name in RULES[role] if name not in SPEC_BY_NAME]
 
 
-def accounts(site: Site, bridges: dict[str, list[str]] | None = None) -> list[Account]:
-    """Every broker account of a site: the core, each kiosk, display, button box, reception desk and bridge.
+def accounts(site: Site, bridges: dict[str, list[str]] | None = None, origin: str = "--bridge") -> list[Account]:
+    """Every broker account of a site: the core, each kiosk, display, button box, reception desk, web server
+    and bridge.
 
-    ``bridges`` maps a bridge's id to the button boxes it serves; by default one bridge, ``buttons``,
-    serves all boxes of the site.
+    ``bridges`` maps a bridge's id to the button boxes it serves (``origin`` says where that came from, for the
+    error messages); by default one bridge, ``buttons``, serves all boxes of the site. Every account name and
+    every presence id (a kiosk's printer) is unique: one account can never speak for another.
     """
     boxes = {b.id: b.counter for b in site.button_boxes}
     if bridges is None:
         bridges = {DEFAULT_BRIDGE: sorted(boxes)} if boxes else {}
+        origin = "the default bridge"
+    _check_bridges(site, bridges, origin)
     out = [Account(CORE_USER, "core", (CORE_USER,))]
     # a kiosk speaks for its built-in printer too (the printer's presence, if it publishes one)
     out += [Account(k.id, "kiosk", (k.id,), presence_of=(k.printer,) if k.printer else ()) for k in site.kiosks]
     out += [Account(d.id, "display", (d.id,)) for d in site.displays]
     out += [Account(b.id, "button_box", (b.id,), (b.counter,)) for b in site.button_boxes]
     out += [Account(r.id, "reception", (r.id,)) for r in site.reception]
+    out += [Account(w.id, "web", (w.id,)) for w in site.web]
     for bridge_id, served in sorted(bridges.items()):
+        out.append(Account(bridge_id, "bridge", (bridge_id, *served), tuple(boxes[b] for b in served)))
+    # a safety net under the site file's own check: no name is an account (or presence) of two accounts
+    owner: dict[str, str] = {}
+    for a in out:
+        if a.user in owner:
+            raise AclError(f"two broker accounts named {a.user!r}: device ids must be unique across kinds")
+        owner[a.user] = a.user
+    for a in out:
+        for extra in a.presence_of:
+            if owner.setdefault(extra, a.user) != a.user:
+                raise AclError(f"{extra!r} is the presence of {a.user} and an account or presence of "
+                               f"{owner[extra]}: device ids must be unique across kinds")
+    return out
+
+
+def _check_bridges(site: Site, bridges: dict[str, list[str]], origin: str) -> None:
+    """Bridge ids are new account names: valid, and none already used in the site file; each box has one bridge."""
+    boxes = {b.id for b in site.button_boxes}
+    places = identity_places(site)
+    served_by: dict[str, str] = {}
+    for bridge_id, served in sorted(bridges.items()):
+        if not BRIDGE_ID.fullmatch(bridge_id):
+            raise AclError(f"bridge {bridge_id!r} ({origin}): an id is 1-32 of a-z, 0-9, '-' and '_', starting "
+                           "with a letter or digit")
+        if bridge_id == CORE_USER:
+            raise AclError(f"bridge {bridge_id!r} ({origin}): {CORE_USER!r} is the queue core's account")
+        if bridge_id in places:
+            raise AclError(f"bridge {bridge_id!r} ({origin}): the id is already used by {places[bridge_id]} in the "
+                           "site file; a bridge needs an account name of its own")
         unknown = [b for b in served if b not in boxes]
         if unknown:
-            raise AclError(f"bridge {bridge_id}: unknown button box(es) {', '.join(unknown)}")
-        out.append(Account(bridge_id, "bridge", (bridge_id, *served), tuple(boxes[b] for b in served)))
-    seen: set[str] = set()
-    for a in out:
-        if a.user in seen:
-            raise AclError(f"two broker accounts named {a.user!r}: device ids must be unique across kinds")
-        seen.add(a.user)
-    return out
+            raise AclError(f"bridge {bridge_id} ({origin}): unknown button box(es) {', '.join(unknown)}")
+        for box in served:
+            if box in served_by:
+                raise AclError(f"button box {box} is served by two bridges ({origin}): {served_by[box]} and "
+                               f"{bridge_id}; each box has one bridge")
+            served_by[box] = bridge_id
 
 
 def _values(grant: Grant, account: Account, family: str) -> list[str]:

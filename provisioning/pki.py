@@ -1,4 +1,4 @@
-"""The site CA: its key and certificate, the broker's server certificate, device client certificates, the CRL."""
+"""The site CA: its key and certificate, server certificates (broker, web servers), client certificates, the CRL."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_DAYS = 20 * 365
 CERT_DAYS = 5 * 365
+# a browser's HTTPS certificate: Apple's iOS and macOS refuse any TLS server certificate valid for more than
+# 825 days, also from a CA the user installed (https://support.apple.com/en-us/103769)
+HTTPS_DAYS = 825
 RENEW_BEFORE = timedelta(days=30)  # a certificate this close to its end is issued again on the next run
 
 
@@ -75,14 +78,15 @@ def new_ca(site_id: str) -> Ca:
 
 
 def issue(ca: Ca, key: ec.EllipticCurvePrivateKey, common_name: str, site_id: str, *,
-          server_names: list[str] | None = None) -> x509.Certificate:
-    """A client certificate (CN = the device id = the broker user), or with `server_names` the broker's."""
-    now = _now()
+          server_names: list[str] | None = None, days: int = CERT_DAYS) -> x509.Certificate:
+    """A client certificate (CN = the device id = the broker user), or with `server_names` a server's (the
+    broker's, a web server's); valid for `days` in all, counted from five minutes ago."""
+    start = _now() - timedelta(minutes=5)
     usage = ExtendedKeyUsageOID.SERVER_AUTH if server_names is not None else ExtendedKeyUsageOID.CLIENT_AUTH
     builder = (
         x509.CertificateBuilder().subject_name(_name(common_name, site_id)).issuer_name(ca.cert.subject)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=CERT_DAYS))
+        .not_valid_before(start).not_valid_after(start + timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                      data_encipherment=False, key_agreement=True, key_cert_sign=False,

@@ -2,9 +2,12 @@
 
 Output (``OUT``)::
 
+    (OUT itself is 0700, as is every directory below it, whatever the umask)
+    bridges.toml the button bridges of the last --bridge: a run without --bridge keeps them
     ca/          ca.crt, ca.key (0600), revoked.txt       keep this directory offline and backed up
     broker/      arkaden.conf, acl, passwd (0600), ca.crt, ca.crl, server.crt, server.key (0600)
     devices/ID/  device.toml, password (0600), ca.crt, client.crt, client.key (0600)
+                 and for a web server https.crt, https.key (0600): its certificate for the browsers
 
 A second run keeps every password, key and certificate that is still good and only writes what is new
 or asked for with ``rotate``; a rotated or removed device's certificate goes on the revocation list.
@@ -12,11 +15,12 @@ or asked for with ``rotate``; a rotated or removed device's certificate goes on 
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from provisioning import acl, passwords, pki
+from provisioning import acl, passwords, pki, units, web_certs
 from provisioning.files import (
     INSTALLED_DIR,
     LOCAL_PORT,
@@ -30,6 +34,7 @@ from provisioning.files import (
 from queue_rules.site import Site
 
 LOCAL_NAMES = ["localhost", "127.0.0.1"]
+BRIDGES_FILE = "bridges.toml"
 
 
 class ProvisionError(ValueError):
@@ -43,11 +48,20 @@ class Report:
     accounts: dict[str, str] = field(default_factory=dict)
     ca: str = "kept"
     server_cert: str = "kept"
+    # per web server: what happened to its HTTPS certificate, and the names in it
+    https: dict[str, str] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
+    # where the button bridges came from, and boxes no bridge serves
+    bridges: str = ""
+    unbridged: list[str] = field(default_factory=list)
 
     def lines(self, out: Path) -> list[str]:
         rows = [f"site CA: {self.ca} ({out / 'ca' / 'ca.crt'})", f"broker certificate: {self.server_cert}"]
+        if self.bridges:
+            rows.append(f"button bridges: {self.bridges}")
+        rows += [f"{box:<28} served by no bridge (name it in a --bridge, giving all of them)" for box in self.unbridged]
         rows += [f"{user:<28} {what}" for user, what in self.accounts.items()]
+        rows += [f"{user:<28} HTTPS certificate {what}" for user, what in self.https.items()]
         rows += [f"{user:<28} no longer in the site file: certificate revoked, bundle left in place"
                  for user in self.removed]
         rows.append(f"broker files in {out / 'broker'}; device bundles in {out / 'devices'}")
@@ -62,6 +76,32 @@ class Options:
     broker_dir: str = INSTALLED_DIR
     rotate: frozenset[str] = frozenset()
     bridges: dict[str, list[str]] | None = None
+    # more names or addresses for the web servers' HTTPS certificates: NAME (every web server) or ID=NAME
+    web_names: tuple[str, ...] = ()
+
+
+def _read_bridges(path: Path) -> dict[str, list[str]] | None:
+    """The bridges a previous run was given with --bridge, or None (never given: the default bridge)."""
+    raw = read_if_exists(path)
+    if raw is None:
+        return None
+    try:
+        table = tomllib.loads(raw.decode()).get("bridges")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProvisionError(f"{path}: cannot be read ({exc}); give every --bridge again or delete it") from None
+    if not isinstance(table, dict) or not all(
+            isinstance(v, list) and all(isinstance(b, str) for b in v) for v in table.values()):
+        raise ProvisionError(f"{path}: expected a [bridges] table of ID = [\"BOX\", ...]; give every --bridge "
+                             "again or delete it")
+    return {str(k): list(v) for k, v in table.items()}
+
+
+def _write_bridges(path: Path, bridges: dict[str, list[str]]) -> None:
+    lines = ["# The button bridges of `arkaden provision --bridge ID=BOX,BOX`: a run without --bridge uses these",
+             "# (a bridge left out would lose its account and certificate). Give every --bridge again to change",
+             "# them; delete this file to go back to one bridge 'buttons' for all boxes.", "", "[bridges]"]
+    lines += [f"{k} = [" + ", ".join(f'"{b}"' for b in v) + "]" for k, v in sorted(bridges.items())]
+    write_public(path, "\n".join(lines) + "\n")
 
 
 def _load_or_create_ca(site: Site, ca_dir: Path, report: Report) -> pki.Ca:
@@ -132,8 +172,14 @@ def _account_credentials(ca: pki.Ca, site: Site, account: acl.Account, bundle: P
 def _device_toml(site: Site, account: acl.Account, opts: Options) -> str:
     lines = [f"# arkaden device bundle for {account.user} ({account.role}) at site {site.site.id}.",
              "# Written by `arkaden provision`; password and client.key are secret (mode 0600).",
-             "# Use it with `arkaden <command> --broker-config device.toml`.",
-             "", "[device]", f'id = "{account.user}"', f'role = "{account.role}"', f'site = "{site.site.id}"']
+             "# Use it with `arkaden <command> --broker-config device.toml`."]
+    if account.role in units.UNIT_OF_ROLE:
+        lines.append(f"# Install it into {units.bundle_dir(account.role)}/ (root:{units.service_user(account.role)}, "
+                     "files 0640), where its unit reads it (docs/deployment.md).")
+    if account.role == "web":
+        lines.append(f"# HTTPS for the browsers: {web_certs.CERT_FILE} and {web_certs.KEY_FILE} (secret) next to this "
+                     f"file, for `arkaden web --https-cert {web_certs.CERT_FILE} --https-key {web_certs.KEY_FILE}`.")
+    lines += ["", "[device]", f'id = "{account.user}"', f'role = "{account.role}"', f'site = "{site.site.id}"']
     if account.role == "bridge":
         lines.append("boxes = [" + ", ".join(f'"{b}"' for b in account.devices[1:]) + "]")
     lines += ["", "[broker]"]
@@ -171,8 +217,12 @@ def provision(site: Site, out: Path, opts: Options = Options(), source: str = ""
     """Create or update everything for `site` under `out`; see the module docstring for the layout."""
     if acl.missing_rules():
         raise ProvisionError(f"no access rule for {acl.missing_rules()}: add them to provisioning/acl.py")
+    out = Path(out)
+    bridges_path = out / BRIDGES_FILE
+    remembered = _read_bridges(bridges_path)
+    bridges, origin = (opts.bridges, "--bridge") if opts.bridges is not None else (remembered, str(bridges_path))
     try:
-        accounts = acl.accounts(site, opts.bridges)
+        accounts = acl.accounts(site, bridges, origin)
     except acl.AclError as exc:
         raise ProvisionError(str(exc)) from None
     users = {a.user for a in accounts}
@@ -180,9 +230,19 @@ def provision(site: Site, out: Path, opts: Options = Options(), source: str = ""
     if unknown:
         raise ProvisionError(f"cannot rotate {', '.join(unknown)}: not an account of site {site.site.id} "
                              f"(accounts: {', '.join(sorted(users))})")
+    try:
+        https_names = web_certs.names_by_server(site, opts.web_names)
+    except web_certs.WebNameError as exc:
+        raise ProvisionError(str(exc)) from None
     report = Report()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)  # it holds the CA key: never what the umask makes of it
+    if opts.bridges is not None and opts.bridges != remembered:
+        _write_bridges(bridges_path, opts.bridges)
+    if bridges is not None:
+        report.bridges = ", ".join(f"{k} ({', '.join(v)})" for k, v in sorted(bridges.items())) + \
+            ("" if opts.bridges is not None else f", as given before (kept in {bridges_path})")
+        served = {b for v in bridges.values() for b in v}
+        report.unbridged = [b.id for b in site.button_boxes if b.id not in served]
     ca = _load_or_create_ca(site, private_dir(out / "ca"), report)
     broker, devices = private_dir(out / "broker"), private_dir(out / "devices")
     revoked_path = out / "ca" / "revoked.txt"
@@ -197,12 +257,18 @@ def provision(site: Site, out: Path, opts: Options = Options(), source: str = ""
             passwords.hash_password(password)
         write_public(bundle / "device.toml", _device_toml(site, account, opts))
         report.accounts[account.user] = f"{account.role:<10} {what}"
+        if account.role == "web":
+            names = https_names[account.user]
+            done = web_certs.ensure_cert(ca, site.site.id, account.user, bundle, names,
+                                         rotate=account.user in opts.rotate, revoked=revoked)
+            report.https[account.user] = f"{done} ({', '.join(names)})"
     for gone in sorted(p for p in devices.iterdir() if p.is_dir() and p.name not in users):
-        cert = read_if_exists(gone / "client.crt")
-        if cert:
-            serial = pki.load_cert(cert).serial_number
-            if serial not in revoked:
-                revoked[serial] = (datetime.now(UTC), gone.name)
+        for name, who in (("client.crt", gone.name), (web_certs.CERT_FILE, f"{gone.name} (https)")):
+            cert = read_if_exists(gone / name)
+            if cert:
+                serial = pki.load_cert(cert).serial_number
+                if serial not in revoked:
+                    revoked[serial] = (datetime.now(UTC), who)
         report.removed.append(gone.name)
     _write_revoked(revoked_path, revoked)
     _server_cert(ca, site, broker, opts, report)

@@ -8,6 +8,22 @@ from pathlib import Path
 
 from .files import write_public
 
+# The unit of each role that logs in to the broker. Each runs as a system user of its own and reads its bundle
+# from a directory of its own, so that no service can read another's credentials: the button bridge (it parses
+# USB input) and the web server (it answers browsers) often run next to the core.
+UNIT_OF_ROLE: dict[str, str] = {"core": "core", "kiosk": "kiosk", "display": "display", "reception": "reception",
+                                "bridge": "buttons", "web": "web"}
+
+
+def service_user(role: str) -> str:
+    """The system user (and group) a role's unit runs as: ``arkaden-core``, ``arkaden-buttons``, ..."""
+    return f"arkaden-{UNIT_OF_ROLE[role]}"
+
+
+def bundle_dir(role: str) -> str:
+    """Where a role's unit reads its device bundle: ``/etc/arkaden/core``, ``/etc/arkaden/buttons``, ..."""
+    return f"/etc/arkaden/{UNIT_OF_ROLE[role]}"
+
 
 def unit_files() -> dict[str, bytes]:
     """Every shipped file below ``provisioning/data/systemd``, by its relative path (README excluded)."""

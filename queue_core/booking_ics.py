@@ -48,7 +48,7 @@ def read_events(text: str, *, tz: tzinfo, service_ids: Collection[str]) -> list[
     begins = [n for n, raw in enumerate(text.split("\n"), 1) if raw.strip().upper() == "BEGIN:VEVENT"]
     try:
         calendars = Calendar.from_ical(text, multiple=True)
-    except ValueError as exc:
+    except (ValueError, AttributeError, TypeError, KeyError) as exc:   # icalendar trips over some broken files
         raise CalendarError(f"not an iCalendar file: {exc}") from None
     calendars = [c for c in calendars if c.name == "VCALENDAR"]
     vevents = [e for c in calendars for e in c.walk("VEVENT")]

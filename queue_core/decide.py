@@ -7,7 +7,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,11 @@ class Decision:
     events: list[ev.Event]
     make_reply: Callable[[], p.Payload]
     bookings: tuple[BookingInput, ...] = ()  # made by the command, stored with its events
+    answers: tuple[tuple[str, str], ...] = ()  # (command key, reply) of other commands, settled by this one
+
+
+# Looks up the first answer to a command key (the service's reply memory), for an offline ticket's `replaces`.
+Answers = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -54,10 +59,14 @@ class StorageFailed(Exception):
 class Decider:
     """Turns one parsed command into a Decision (or an Answer), or raises Rejected with the reason."""
 
-    def __init__(self, site: Site, store: Store, *, always_open: bool, booking_limiter: FailureLimiter):
+    def __init__(self, site: Site, store: Store, *, always_open: bool, booking_limiter: FailureLimiter,
+                 answers: Answers = lambda key: None):
         self.site, self.store = site, store
+        self.answers = answers
         self.always_open = always_open
         self.booking_limiter = booking_limiter
+        self._tokens: dict[str, str] = {}  # slip token -> ticket id, for today's state (`_by_token`)
+        self._tokens_of: DayState | None = None
 
     def decide(self, state: DayState, request: Request, now: datetime) -> Decision | Answer:
         command, device = request.command, request.device
@@ -69,11 +78,40 @@ class Decider:
             return self._counter(state, device, command, now)
         if isinstance(command, p.ReceptionCommand):
             return self._reception(state, device, command, now)
+        if isinstance(command, p.DeskLookup):
+            return self._desk_lookup(state, command, now)
         raise TypeError(f"no decision for {type(command).__name__}")
 
     # --- kiosks ------------------------------------------------------------------------------------
 
     def _check_in(self, state: DayState, kiosk: str, cmd: p.CheckIn, now: datetime) -> Decision:
+        if cmd.issued_at is not None and local_day(cmd.issued_at, self.site.tz) < local_day(now, self.site.tz):
+            raise Rejected("offline_expired", f"offline ticket {cmd.offline_number} of "
+                                              f"{local_day(cmd.issued_at, self.site.tz)}: not merged into today")
+        decision = self._issue(state, kiosk, cmd, now)
+        return decision if cmd.replaces is None else self._replacing(state, kiosk, cmd, decision, now)
+
+    def _replacing(self, state: DayState, kiosk: str, cmd: p.CheckIn, decision: Decision, now: datetime) -> Decision:
+        """An offline ticket issued because the online check-in `replaces` got no answer in time: that check-in must
+        not stand beside it. A ticket the core issued for it (the answer came too late) is cancelled; one not yet
+        seen is answered `superseded` when it comes."""
+        key = f"checkin:{kiosk}:{cmd.replaces}"
+        first = self.answers(key)
+        if first is None:
+            refusal = p.CheckInReply(id=cmd.replaces or "unknown", ok=False, error=p.ErrorInfo(
+                code="superseded", message=f"replaced by the offline ticket {cmd.offline_number} of this kiosk"))
+            return replace(decision, answers=((key, refusal.model_dump_json(exclude_none=True)),))
+        answered = p.CheckInReply.model_validate_json(first)
+        phantom = self._by_token(state, answered.ticket.token) if answered.ticket is not None else None
+        if phantom is None or phantom.status in FINAL:
+            return decision
+        log.info("offline ticket %s replaces %s of the late check-in %s", cmd.offline_number, phantom.number,
+                 cmd.replaces)
+        cancelled = ev.TicketCancelled(at=now, actor=f"kiosk:{kiosk}", ticket=phantom.id,
+                                       reason="replaced by an offline ticket (the answer came too late)")
+        return replace(decision, events=[cancelled, *decision.events])
+
+    def _issue(self, state: DayState, kiosk: str, cmd: p.CheckIn, now: datetime) -> Decision:
         booking_code, slot, service_id = None, None, ""
         if cmd.concern is not None:
             try:
@@ -98,8 +136,8 @@ class Decider:
         arrival = engine.Arrival(
             ticket=uuid.uuid4().hex, token=secrets.token_urlsafe(12), service=service_id, language=cmd.language,
             party_size=cmd.party_size, interpreter=cmd.interpreter, step_free=cmd.step_free,
-            booking_code=booking_code, slot=slot, offline_seq=cmd.offline_number, arrived_at=cmd.issued_at,
-            kiosk=kiosk,
+            announce=bool(cmd.announce), booking_code=booking_code, slot=slot, offline_seq=cmd.offline_number,
+            arrived_at=cmd.issued_at, kiosk=kiosk,
         )
         later: tuple[BookedStop, ...] = ()
         if slot is not None:
@@ -184,13 +222,9 @@ class Decider:
 
     def _lookup(self, state: DayState, kiosk: str, cmd: p.LookupBooking, now: datetime) -> Answer:
         if cmd.ticket_token is not None:
-            ticket = next((t for t in state.tickets.values() if t.token == cmd.ticket_token), None)
+            ticket = self._by_token(state, cmd.ticket_token)
             if ticket is not None:
-                later = self._later_days(j, now) if ticket.journey and (j := self.store.journey(ticket.journey)) else ()
-                revised = self._revision(ticket, now, "lookup")
-                shown = replace(ticket, plan=revised.plan) if revised else ticket  # as the bookings stand now
-                info = views.ticket_info(state, self.site, shown, later)
-                return Answer(p.LookupReply(id=cmd.id, ok=True, ticket=info))
+                return Answer(p.LookupReply(id=cmd.id, ok=True, ticket=self._ticket_info(state, ticket, now)))
             booked = self.store.journey_by_token(cmd.ticket_token)  # a slip of an earlier day, booked on at a desk
             if booked is None or not booked.stops:
                 raise Rejected("unknown_ticket", "no ticket today for this slip")
@@ -214,25 +248,66 @@ class Decider:
             raise Rejected("no_booking", "no appointment today for this booking code")
         return found
 
+    def _by_token(self, state: DayState, token: str) -> Ticket | None:
+        """Today's ticket of a slip token. The index is rebuilt when tickets were added or the day changed (a
+        phone page per waiting client asks often; a scan of every ticket per question cost the core 10 %)."""
+        if self._tokens_of is not state or len(self._tokens) != len(state.tickets):
+            self._tokens = {t.token: t.id for t in state.tickets.values()}
+            self._tokens_of = state
+        found = self._tokens.get(token)
+        ticket = state.tickets.get(found) if found else None
+        return ticket if ticket is not None and ticket.token == token else None
+
+    def _ticket_info(self, state: DayState, ticket: Ticket, now: datetime) -> p.TicketInfo:
+        """A ticket as a kiosk scanning its slip, or a phone or desk page, shows it: the bookings as they stand now."""
+        later = self._later_days(j, now) if ticket.journey and (j := self.store.journey(ticket.journey)) else ()
+        revised = self._revision(ticket, now, "lookup")
+        shown = replace(ticket, plan=revised.plan) if revised else ticket
+        return views.ticket_info(state, self.site, shown, later)
+
+    def _desk_lookup(self, state: DayState, cmd: p.DeskLookup, now: datetime) -> Answer:
+        """A desk page asks for a ticket's journey, or for the free slots of a service (today's rest, tomorrow)."""
+        if cmd.ticket is not None:
+            ticket = state.tickets.get(cmd.ticket)
+            if ticket is None:
+                raise Rejected("unknown_ticket", "no such ticket today")
+            return Answer(p.DeskReply(id=cmd.id, ok=True, ticket=self._ticket_info(state, ticket, now)))
+        service_id = cmd.free_slots or ""
+        if not any(s.id == service_id for s in self.site.services):
+            raise Rejected("unknown_service", f"no service {service_id!r}")
+        today = local_day(now, self.site.tz)
+        slots = [slot for day in (today, today + timedelta(days=1))
+                 for slot in self._free_slots(service_id, day) if slot > now]
+        return Answer(p.DeskReply(id=cmd.id, ok=True, slots=slots))
+
+    def _free_slots(self, service_id: str, day: date) -> list[datetime]:
+        """A service's free slots on a day, against the day's bookings that stand (what a desk may book)."""
+        start = datetime.combine(day, time(), tzinfo=self.site.tz)
+        booked = [(r.stop.service, r.stop.slot, r.stop.minutes) for r in self.store.bookings_between(
+            start, start + timedelta(days=1)) if not r.cancelled]
+        return journeys.free_slots(self.site, service_id, day, booked)
+
     # --- counters and reception ------------------------------------------------------------------
 
     def _counter(self, state: DayState, counter: str, cmd: p.CounterCommand, now: datetime) -> Decision:
-        actor = f"counter:{counter}"
+        if cmd.deadline is not None and now > cmd.deadline:
+            raise Rejected("expired", f"arrived {(now - cmd.deadline).total_seconds():.1f} s after its deadline")
+        actor = _counter_actor(counter, cmd)
         cs = state.counters.get(counter)
         current = state.tickets.get(cs.ticket) if cs and cs.ticket else None
         revised = self._revision(current, now, actor) if current is not None and current.plan else None
         if revised is None:
-            return self._counter_action(state, counter, cmd, now, [])
+            return self._counter_action(state, counter, cmd, now, [], actor)
         old = ev.PlanRevised(at=now, actor=actor, ticket=revised.ticket, plan=list(current.plan) if current else [])
         evolve(state, revised)  # decide on the stops as they stand now; put back if the command is refused
         try:
-            return self._counter_action(state, counter, cmd, now, [revised])
+            return self._counter_action(state, counter, cmd, now, [revised], actor)
         except Rejected:
             evolve(state, old)
             raise
 
     def _counter_action(self, state: DayState, counter: str, cmd: p.CounterCommand, now: datetime,
-                        first: list[ev.Event]) -> Decision:
+                        first: list[ev.Event], actor: str) -> Decision:
         desk_booking: engine.DeskBooking | None = None
         stored: tuple[BookingInput, ...] = ()
         if cmd.action == "book":
@@ -241,8 +316,8 @@ class Decider:
         if cmd.action in ("transfer", "refer") and cmd.to_service is not None and not self.always_open:
             self._open_today(cmd.to_service, now)
         events = first + engine.counter_action(
-            state, self.site, counter, cmd.action, now=now, actor=f"counter:{counter}", to_service=cmd.to_service,
-            note=_clean_note(cmd.note), booking=desk_booking)
+            state, self.site, counter, cmd.action, now=now, actor=actor,
+            to_service=cmd.to_service, note=_clean_note(cmd.note), booking=desk_booking)
 
         def result() -> p.CommandResult:
             cs = state.counters.get(counter)
@@ -280,10 +355,7 @@ class Decider:
         if day != today and _clean_note(cmd.note):
             raise Rejected("note_not_kept", "a note is not kept overnight (the visit closes today); write it into "
                                             "the agency's own file")
-        start = cmd.slot.astimezone(self.site.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        booked = [(r.stop.service, r.stop.slot, r.stop.minutes) for r in self.store.bookings_between(
-            start, start + timedelta(days=1)) if not r.cancelled]
-        if cmd.slot not in journeys.free_slots(self.site, service.id, day, booked):
+        if cmd.slot not in self._free_slots(service.id, day):
             raise Rejected("slot_taken", f"{cmd.slot.astimezone(self.site.tz):%d.%m. %H:%M} is not a free slot of "
                                          f"{service.id}")
         minutes = journeys.slot_step_minutes(self.site, service.id)
@@ -308,7 +380,7 @@ class Decider:
         ticket = _find_ticket(state, cmd.ticket)
         events = engine.reception_action(
             state, self.site, ticket.id, cmd.action, now=now, actor=f"reception:{desk}:{cmd.operator}",
-            to_service=cmd.to_service, priority=cmd.priority, reason=cmd.reason)
+            to_service=cmd.to_service, priority=cmd.priority, reason=_clean_note(cmd.reason))
         return Decision(events, lambda: p.CommandResult(id=cmd.id, ok=True, number=ticket.number))
 
 
@@ -342,6 +414,11 @@ def _is_covered(stop: BookedStop, used: tuple[set[int], set[tuple[str, datetime]
     return stop.booking_id in used[0] or (stop.service, stop.slot) in used[1]
 
 
+def _counter_actor(counter: str, cmd: p.CounterCommand) -> str:
+    """Who acted, for the event log: the counter, and a desk page's account when one sent the command."""
+    return f"counter:{counter}:{cmd.operator}" if cmd.operator else f"counter:{counter}"
+
+
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -361,7 +438,7 @@ def _find_ticket(state: DayState, ref: str) -> Ticket:
     return t
 
 
-def commit(store: Store, state: DayState, decision: Decision, key: str, *, tz: ZoneInfo,
+def commit(store: Store, state: DayState, decision: Decision, key: str, digest: str | None, *, tz: ZoneInfo,
            before_apply: Callable[[ev.Event], None]) -> tuple[list[int], str]:
     """Apply the events, then store them with the reply in one transaction; their sequence numbers and the reply.
 
@@ -375,7 +452,8 @@ def commit(store: Store, state: DayState, decision: Decision, key: str, *, tz: Z
     reply = decision.make_reply().model_dump_json(exclude_none=True)
     try:
         seqs = store.append(decision.events, tz_day=local_day(decision.events[0].at, tz), command_key=key,
-                            reply=reply, erase_notes_of=closed, bookings=decision.bookings)
+                            reply=reply, digest=digest, erase_notes_of=closed, bookings=decision.bookings,
+                            answers=decision.answers)
     except Exception as exc:
         log.error("could not store events, command refused: %s", exc)
         raise StorageFailed(str(exc)) from exc

@@ -72,6 +72,10 @@ class ChangeTracker:
             if d.services.intersection(c.services):
                 d.counters.add(c.id)
 
+    def pending(self) -> bool:
+        """Whether a flush would publish anything."""
+        return self._dirty.any()
+
     def flush(self, state: DayState, now: datetime) -> list[Publication]:
         """Retained state changed since the last flush: queues, counters, board, reception list."""
         d, self._dirty = self._dirty, _Dirty()
@@ -106,35 +110,30 @@ def event_publications(topics: p.Topics, site: Site, state: DayState, seq: int, 
     return out
 
 
-def reply(topics: p.Topics, msg: Incoming, payload: bytes) -> list[Publication]:
-    """Answer on the requester's Response Topic, but only if it is one of this site's reply topics."""
-    if msg.response_topic is None or not _reply_topic_ok(topics, msg.response_topic):
-        return []
-    return [Publication(msg.response_topic, payload, correlation=msg.correlation)]
+def reply(reply_to: str | None, correlation: bytes | None, payload: bytes) -> list[Publication]:
+    """The answer, on the sending device's own reply topic (intake checked it), if it asked for one."""
+    return [] if reply_to is None else [Publication(reply_to, payload, correlation=correlation)]
 
 
-def refusal(topics: p.Topics, msg: Incoming, command_id: str | None, code: str, message: str,
+def refusal(topics: p.Topics, msg: Incoming, reply_to: str | None, command_id: str | None, code: str, message: str,
             now: datetime) -> list[Publication]:
-    """A refused command: `CommandRejected` on the error topic, and an error reply when one was asked for."""
-    rejected = p.CommandRejected(command_id=command_id, topic=msg.topic[:200], code=code, message=message, at=now)
+    """A refused command: `CommandRejected` on the error topic, and an error reply on the sender's own reply topic
+    when it asked for one. Only a readable id is repeated back (a lone surrogate could not even be serialised)."""
+    cid = command_id if command_id and len(command_id) <= 64 and _VALID_ID.fullmatch(command_id) else None
+    where = msg.topic[:200].encode("utf-8", "replace").decode()
+    rejected = p.CommandRejected(command_id=cid, topic=where, code=code,
+                                 message=message.encode("utf-8", "replace").decode(), at=now)
     out = [Publication(topics.error(), rejected.to_bytes())]
-    if msg.response_topic is not None and _reply_topic_ok(topics, msg.response_topic):
-        error = p.ErrorInfo(code=code, message=message)
-        cid = command_id if command_id and len(command_id) <= 64 and _VALID_ID.fullmatch(command_id) else "unknown"
+    if reply_to is not None:
+        error = p.ErrorInfo(code=code, message=rejected.message)
         answer: p.Payload
         if "/cmd/checkin/" in msg.topic:
-            answer = p.CheckInReply(id=cid, ok=False, error=error)
+            answer = p.CheckInReply(id=cid or "unknown", ok=False, error=error)
         elif "/cmd/lookup/" in msg.topic:
-            answer = p.LookupReply(id=cid, ok=False, error=error)
+            answer = p.LookupReply(id=cid or "unknown", ok=False, error=error)
+        elif "/cmd/desk/" in msg.topic:
+            answer = p.DeskReply(id=cid or "unknown", ok=False, error=error)
         else:
-            answer = p.CommandResult(id=cid, ok=False, error=error)
-        out.append(Publication(msg.response_topic, answer.to_bytes(), correlation=msg.correlation))
+            answer = p.CommandResult(id=cid or "unknown", ok=False, error=error)
+        out.append(Publication(reply_to, answer.to_bytes(), correlation=msg.correlation))
     return out
-
-
-def _reply_topic_ok(topics: p.Topics, topic: str) -> bool:
-    """Only answer on reply topics of this site, never on arbitrary topics a client names."""
-    try:
-        return topics.parse(topic).spec.name == "reply"
-    except p.TopicError:
-        return False

@@ -15,7 +15,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 import queue_protocol as p
-from device_link.mqtt_client import make_client, properties
+from device_link.mqtt_client import Delivery, ManualAcks, make_client, properties
 from queue_core.service import Incoming, Publication, QueueService
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("arkaden.core")
 
 SESSION_EXPIRY_S = 3600  # commands sent while the core restarts wait at the broker this long
-FLUSH_EVERY_S = 0.05  # retained state goes out at least this often while commands keep coming
+FLUSH_GAP_S = 0.25  # retained state (board, queues, lists) goes out at most 4 times a second, the latest wins
+MAX_BATCH = 64  # commands waiting in the inbox that share one commit (group commit)
 MAX_PUBLISH_BYTES = 60_000  # below the broker's max_packet_size, which disconnects a client that exceeds it
 
 
@@ -45,16 +46,18 @@ class CoreRunner:
         self.client_id = client_id or f"arkaden-core-{service.site.site.id}"
         # (message, mid, qos): a command is acknowledged to the broker only after it is committed, so a
         # core that dies with work in its inbox gets those commands again (its replies make that harmless)
-        self.inbox: queue.Queue[tuple[Incoming, int, int] | None] = queue.Queue()
+        self.inbox: queue.Queue[tuple[Incoming, Delivery] | None] = queue.Queue()
         self.connected = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._last_tick = time.monotonic()  # the worker's heartbeat, for the systemd watchdog
         self.client = make_client(self.client_id, auth)
-        self.client.manual_ack_set(True)
+        self.acks = ManualAcks(self.client)  # an ack only ever confirms a message of the connection it came on
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self._subscription: int | None = None  # the mid of the latest SUBSCRIBE: "connected" waits for its SUBACK
         self._presence_topic = self.topics.presence("core")
         offline = p.DevicePresence(device="core", kind="core", online=False)
         self.client.will_set(self._presence_topic, offline.to_bytes(), qos=1, retain=True)
@@ -66,14 +69,27 @@ class CoreRunner:
         if reason_code.is_failure:
             log.error("broker refused the connection: %s", reason_code)
             return
+        self.acks.new_connection()
         log.info("connected to %s:%d (session present: %s)", self.host, self.port, flags.session_present)
         # presence is retained: every (re)subscribe brings each device's current one (unchanged ones store nothing)
-        client.subscribe([(self.topics.all_commands(), 1), (self.topics.all_presence(), 1)])
-        self.inbox.put((_CONNECTED, 0, 0))
+        _, self._subscription = client.subscribe([(self.topics.all_commands(), 1), (self.topics.all_presence(), 1)])
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reason_codes: list[ReasonCode],
+                      properties: Properties | None) -> None:
+        # only once the broker has acknowledged the subscription does a command reach the core: announcing
+        # presence (or telling a caller "connected") before that lets a first check-in fall on the floor
+        if mid != self._subscription:
+            return
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("the broker refused the core's subscriptions: %s", ", ".join(refused))
+            return
+        self.inbox.put((_CONNECTED, _NO_ACK))
         self.connected.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: DisconnectFlags,
                        reason_code: ReasonCode, properties: Properties | None) -> None:
+        self.acks.new_connection()
         self.connected.clear()
         if not self._stop.is_set():
             log.warning("lost the broker (%s); reconnecting", reason_code)
@@ -84,7 +100,7 @@ class CoreRunner:
             response = getattr(props, "ResponseTopic", None) if props else None
             correlation = getattr(props, "CorrelationData", None) if props else None
             incoming = Incoming(message.topic, bytes(message.payload), response, correlation)
-            self.inbox.put((incoming, message.mid, message.qos))
+            self.inbox.put((incoming, self.acks.delivery(message)))
         except Exception:  # never let a callback raise into paho's network loop
             log.exception("could not queue a message on %s", getattr(message, "topic", "?"))
 
@@ -143,19 +159,44 @@ class CoreRunner:
             except (ValueError, TypeError) as exc:  # one bad topic must not swallow the other messages
                 log.error("could not publish on %r: %s", pub.topic[:200], exc)
 
+    def _next_entries(self, carry: _Entry | None, wait: float = 0.5) -> tuple[list[_Entry], _Entry | None]:
+        """The next message, or a run of up to MAX_BATCH commands already waiting (one group commit), and the
+        entry after them that is not a command (handled next round)."""
+        if carry is not None:
+            first: _Entry | None = carry
+        else:
+            try:
+                first = self.inbox.get(timeout=wait)
+            except queue.Empty:
+                first = (_IDLE, _NO_ACK)
+        if first is None:
+            return [], _STOP
+        if _is_signal(first):
+            return [first], None
+        run = [first]
+        while len(run) < MAX_BATCH:
+            try:
+                entry = self.inbox.get_nowait()
+            except queue.Empty:
+                return run, None
+            if entry is None or _is_signal(entry):
+                return run, entry if entry is not None else _STOP
+            run.append(entry)
+        return run, None
+
     def _work(self) -> None:
         last_flush = time.monotonic()
+        carry: _Entry | None = None
         while True:
             self._last_tick = time.monotonic()
-            try:
-                entry = self.inbox.get(timeout=0.5)
-            except queue.Empty:
-                entry = (_IDLE, 0, 0)
-            if entry is None:
+            pending = self.service.changes.pending()
+            wait = max(0.0, last_flush + FLUSH_GAP_S - time.monotonic()) if pending else 0.5
+            entries, carry = self._next_entries(carry, wait)
+            if not entries:   # stop
                 self._publish(self.service.flush_state())
                 return
-            item, mid, qos = entry
             try:
+                item = entries[0][0]
                 if item is _CONNECTED:
                     online = p.DevicePresence(device="core", kind="core", online=True, at=self.service.clock())
                     self.client.publish(self._presence_topic, online.to_bytes(), qos=1, retain=True)
@@ -163,16 +204,29 @@ class CoreRunner:
                 elif item is _IDLE:
                     self.service.roll_over_if_new_day()  # the board clears at midnight, not at the first command
                 else:
-                    self._publish(self.service.handle(item))
-                    if qos > 0:
-                        self.client.ack(mid, qos)
+                    # replies and calls first, every one after its command is stored; retained state after them
+                    results = self.service.handle_batch([incoming for incoming, _ in entries])
+                    for (_, delivery), pubs in zip(entries, results, strict=True):
+                        self._publish(pubs)
+                        self.acks.ack(delivery)
                 now = time.monotonic()
-                if self.inbox.empty() or now - last_flush > FLUSH_EVERY_S:
+                if now - last_flush >= FLUSH_GAP_S and self.service.changes.pending():
                     self._publish(self.service.flush_state())
                     last_flush = now
             except Exception:  # the worker must survive anything; the service already logged details
                 log.exception("worker error")
+            if carry is _STOP:
+                carry = None
+                self._publish(self.service.flush_state())
+                return
 
 
 _CONNECTED = Incoming("<connected>", b"")
 _IDLE = Incoming("<idle>", b"")
+_NO_ACK = Delivery(0, 0, 0)
+_Entry = tuple[Incoming, Delivery]
+_STOP: _Entry = (Incoming("<stop>", b""), _NO_ACK)  # `stop()` put None: finish the run, then stop
+
+
+def _is_signal(entry: _Entry) -> bool:
+    return entry[0] is _CONNECTED or entry[0] is _IDLE

@@ -8,10 +8,12 @@ is coalesced and only produced by `flush_state()`, so a burst of check-ins updat
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 import queue_protocol as p
 from queue_rules.engine import Rejected
@@ -29,7 +31,7 @@ from .decide import (
     commit,
 )
 from .device_presence import PresenceRecorder
-from .intake import Incoming, Refusal, ReplyMemory, Request, parse
+from .intake import Incoming, Refusal, ReplyMemory, Request, Senders, parse
 from .publish import Publication
 from .ratelimit import FailureLimiter
 from .store import Store
@@ -58,19 +60,22 @@ class QueueService:
         self.topics = p.Topics(site.site.id)
         self.stats: Counter[str] = Counter()
         self.booking_limiter = booking_limiter or FailureLimiter(BOOKING_FAILURES_PER_KIOSK, BOOKING_FAILURE_WINDOW)
-        self.decider = Decider(site, store, always_open=always_open, booking_limiter=self.booking_limiter)
         self.replies = ReplyMemory(store, reply_cache_size)
+        self.decider = Decider(site, store, always_open=always_open, booking_limiter=self.booking_limiter,
+                               answers=lambda key: (found.reply if (found := self.replies.known(key)) else None))
         self.changes = publish.ChangeTracker(site, self.topics)
         self.presence = PresenceRecorder(self.topics, store, self.stats)
-        self._kiosks = frozenset(k.id for k in site.kiosks)
-        self._desks = frozenset(d.id for d in site.reception)
+        self.senders = Senders.of(site)
         self._stale = False
+        self._grouping = False
+        self.rebuilds = 0
         self.state = self._rebuild(clock())
 
     # --- state -----------------------------------------------------------------------------------
 
     def _rebuild(self, now: datetime) -> DayState:
         """Today's state, replayed from the event log."""
+        self.rebuilds += 1
         state = DayState(tz=self.site.tz, estimate_window=self.site.policy.estimate_window)
         self.replies.reload(now)
         erased = self.store.erase_notes_before(local_day(now, self.site.tz))
@@ -86,6 +91,8 @@ class QueueService:
 
     def _try_rebuild(self, now: datetime) -> bool:
         """After a storage failure memory may hold unstored changes: refuse everything until rebuilt."""
+        if self._grouping:  # not while a group commit holds the write lock: the whole group is handled again
+            raise _GroupFailed("memory must be rebuilt")
         try:
             self.state = self._rebuild(now)
         except Exception as exc:  # the database is still away
@@ -116,70 +123,128 @@ class QueueService:
         self.stats["received"] += 1
         now = self.clock()
         try:
-            request = parse(self.topics, msg, kiosks=self._kiosks, desks=self._desks)
+            request = parse(self.topics, msg, self.senders)
         except Refusal as refused:
-            return self._refuse(msg, refused.command_id, refused.code, refused.message, now)
+            return self._refuse(msg, refused.reply_to, refused.command_id, refused.code, refused.message, now)
         self.roll_over_if_new_day(now)
+        refuse = partial(self._refuse, msg, request.reply_to, request.command.id)
         if self._stale and not self._try_rebuild(now):
-            return self._refuse(msg, request.command.id, "storage", "storage is unavailable; nothing was changed", now)
+            return refuse("storage", "storage is unavailable; nothing was changed", now)
         try:
             previous = self.replies.known(request.key)
+            if previous is not None and not previous.same_command(request):
+                return refuse("id_reused", f"the id {request.command.id!r} was used before by another command of "
+                                           "this device; nothing was changed (give every command a new id)", now)
             if previous is not None:
                 self.stats["duplicates"] += 1
-                return publish.reply(self.topics, msg, previous.encode())
+                settled = _refused_with(previous.reply)
+                if settled is not None:  # refused by another command (`superseded`): a refusal like any other
+                    return refuse(*settled, now)
+                return publish.reply(request.reply_to, msg.correlation, previous.reply.encode())
             return self._carry_out(request, msg, now)
         except Rejected as exc:
-            return self._refuse(msg, request.command.id, exc.code, exc.message, now)
+            return refuse(exc.code, exc.message, now)
         except Exception:  # a bug: say so, keep the stored truth, rebuild memory from it
-            log.exception("internal error on %s", msg.topic)
+            log.exception("internal error on %s", msg.topic[:200])
             self.stats["internal_errors"] += 1
             self._try_rebuild(now)
-            return self._refuse(msg, request.command.id, "internal", "internal error; nothing was changed", now)
+            return refuse("internal", "internal error; nothing was changed", now)
+
+    def handle_batch(self, msgs: list[Incoming]) -> list[list[Publication]]:
+        """Several messages with one commit (group commit): each is decided in turn on the state the ones before
+        left, their events and replies go to the store in one transaction, and only then are their publications
+        returned, so every answer still comes after its command is stored. If anything in the group fails to be
+        stored (or memory had to be rebuilt meanwhile), nothing of it is kept and each message is handled again
+        on its own, so a bad one cannot take the others with it."""
+        commands = [m for m in msgs if not self.presence.accepts(m.topic)]
+        if len(commands) < 2:
+            return [self.handle(m) for m in msgs]
+        out: dict[int, list[Publication]] = {i: self.handle(m) for i, m in enumerate(msgs)
+                                             if self.presence.accepts(m.topic)}  # written apart, never batched
+        self.roll_over_if_new_day()
+        stored = False
+        self.replies.begin()
+        self._grouping = True
+        try:
+            with self.store.batch():
+                grouped = {i: self.handle(m) for i, m in enumerate(msgs) if i not in out}
+            stored = True
+        except (Exception, _GroupFailed) as exc:
+            log.warning("a group commit of %d commands failed (%s); handling them one by one", len(commands), exc)
+        finally:
+            self._grouping = False
+            self.replies.end(stored)
+        if not stored:
+            self.stats["group_commit_failures"] += 1
+            self._try_rebuild(self.clock())
+            grouped = {i: self.handle(m) for i, m in enumerate(msgs) if i not in out}
+        self.stats["group_commits"] += 1
+        out.update(grouped)
+        return [out[i] for i in range(len(msgs))]
 
     def _carry_out(self, request: Request, msg: Incoming, now: datetime) -> list[Publication]:
         outcome = self.decider.decide(self.state, request, now)
         if isinstance(outcome, Answer):
             self.stats["lookups"] += 1
-            return publish.reply(self.topics, msg, outcome.reply.to_bytes())
-        seqs, reply = self._commit(outcome, request.key, now)
-        out = publish.reply(self.topics, msg, reply.encode())
+            return publish.reply(request.reply_to, msg.correlation, outcome.reply.to_bytes())
+        seqs, reply = self._commit(outcome, request, now)
+        out = publish.reply(request.reply_to, msg.correlation, reply.encode())
         for seq, e in zip(seqs, outcome.events, strict=True):
             out.extend(publish.event_publications(self.topics, self.site, self.state, seq, e))
         self.stats["commands_ok"] += 1
         return out
 
-    def _commit(self, decision: Decision, key: str, now: datetime) -> tuple[list[int], str]:
+    def _commit(self, decision: Decision, request: Request, now: datetime) -> tuple[list[int], str]:
         """Store the events and the reply (or only the reply, when nothing changed), then remember the reply."""
+        key, digest = request.key, request.digest
         if not decision.events:  # e.g. a double press: answer, and answer a retry the same way, also after a restart
             reply = decision.make_reply().model_dump_json(exclude_none=True)
             try:
-                self.store.save_reply(key, reply, at=now)
+                self.store.save_reply(key, reply, at=now, digest=digest)
             except Exception as exc:  # the answer still stands in memory
                 log.error("could not store the reply to %s: %s", key[:160], exc)
-            self.replies.remember(key, reply, now)
+            self.replies.remember(key, reply, digest, now)
             return [], reply
         state = self.state
         try:
-            seqs, reply = commit(self.store, state, decision, key, tz=self.site.tz,
+            seqs, reply = commit(self.store, state, decision, key, digest, tz=self.site.tz,
                                  before_apply=lambda e: self.changes.before_apply(e, state))
         except StorageFailed:
             self.stats["store_errors"] += 1
             self._try_rebuild(now)
             raise Rejected("storage", "the command could not be stored; nothing was changed") from None
-        self.replies.remember(key, reply, now)
+        self.replies.remember(key, reply, digest, now)
+        for other, answer in decision.answers:
+            if self.replies.known(other) is None:
+                self.replies.remember(other, answer, None, now)
         for e in decision.events:
             self.changes.applied(e, state)
         return seqs, reply
 
-    def _refuse(self, msg: Incoming, command_id: str | None, code: str, message: str,
+    def _refuse(self, msg: Incoming, reply_to: str | None, command_id: str | None, code: str, message: str,
                 now: datetime) -> list[Publication]:
         self.stats[f"rejected_{code}"] += 1
         self.stats["rejected"] += 1
-        log.warning("refused %s: %s: %s", msg.topic[:200], code, message)
-        return publish.refusal(self.topics, msg, command_id, code, message, now)
+        log.warning("refused %s: %s: %s", ascii(msg.topic[:200]), code, ascii(message))
+        return publish.refusal(self.topics, msg, reply_to, command_id, code, message, now)
 
     # --- retained state ----------------------------------------------------------------------------
 
     def flush_state(self) -> list[Publication]:
-        """Retained state changed since the last flush: queues, counters, board, reception list."""
+        """Retained state changed since the last flush: queues, counters, board, reception list. Nothing while
+        memory may hold changes the store refused (a failed commit whose rebuild failed too): what is published is
+        always what is stored, and the rebuild marks everything for the next flush."""
+        if self._stale:
+            return []
         return self.changes.flush(self.state, self.clock())
+
+
+class _GroupFailed(BaseException):
+    """Ends a group commit at once (not an Exception: `handle` must not turn it into a refusal)."""
+
+
+def _refused_with(reply: str) -> tuple[str, str] | None:
+    """The code and message of a stored first answer that is a refusal (settled by another command), else None.
+    Every other stored answer is `ok`: a refusal of the command itself is never stored."""
+    error = json.loads(reply).get("error")
+    return (str(error["code"]), str(error["message"])) if isinstance(error, dict) else None

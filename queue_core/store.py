@@ -7,6 +7,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -41,6 +42,33 @@ class Store(JourneyStore, FigureStore, DeviceStore):
     def __init__(self, url: str):
         self.url = url
         self.engine: Engine = _make_engine(url)
+        self._batch: Session | None = None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: `append` and `save_reply` inside share one transaction, committed (one fsync) when the
+        block ends; if anything in it fails, nothing of it is stored and the exception goes on."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            self._batch = s
+            try:
+                yield
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+            finally:
+                self._batch = None
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A session for one write: the batch's (flushed, committed with the batch), else its own, committed."""
+        if self._batch is not None:
+            yield self._batch
+            self._batch.flush()
+            return
+        with Session(self.engine, expire_on_commit=False) as s:
+            yield s
+            s.commit()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -55,13 +83,15 @@ class Store(JourneyStore, FigureStore, DeviceStore):
 
     def append(
         self, events: list[ev.Event], *, tz_day: date, command_key: str | None = None, reply: str | None = None,
-        erase_notes_of: tuple[str, ...] = (), bookings: tuple[BookingInput, ...] = (),
+        digest: str | None = None, erase_notes_of: tuple[str, ...] = (), bookings: tuple[BookingInput, ...] = (),
+        answers: tuple[tuple[str, str], ...] = (),
     ) -> list[int]:
         """Store the events of one command (and its reply) atomically; returns their sequence numbers.
 
         A handover note goes to `ticket_note`, not into the append-only log, so it can be deleted: with
         `erase_notes_of` (visits that closed with this command) in the same transaction. `bookings` are made
-        by the command (a desk's refer-with-appointment) and stored with it.
+        by the command (a desk's refer-with-appointment) and stored with it; `answers` are the replies to other
+        commands this one settled (an offline ticket's `replaces`), unless those were answered already.
         """
         notes = [getattr(e, "note", "") for e in events]
         records = [
@@ -70,11 +100,16 @@ class Store(JourneyStore, FigureStore, DeviceStore):
                         data=(e.model_copy(update={"note": ""}) if note else e).model_dump_json())
             for e, note in zip(events, notes, strict=True)
         ]
-        with Session(self.engine, expire_on_commit=False) as s:
+        with self._writing() as s:
             s.add_all(records)
             if command_key is not None and reply is not None:
                 # stamped with the command's own time (the core's clock), as the purge and reload read it
-                s.add(CommandReply(key=command_key, at=events[0].at if events else datetime.now(UTC), reply=reply))
+                # merge, not add: a row can only be here already if it is older than the reply memory (two days):
+                # the id is then a new command (inserting would fail the key for ever, as `storage`)
+                s.merge(CommandReply(key=command_key, at=events[0].at if events else datetime.now(UTC), reply=reply,
+                                     digest=digest))
+            for other, answer in answers:   # the caller checked its reply memory: a row here is a stale one
+                s.merge(CommandReply(key=other, at=events[0].at if events else datetime.now(UTC), reply=answer))
             s.flush()
             for record, note in zip(records, notes, strict=True):
                 if note and record.seq is not None and record.ticket is not None:
@@ -84,7 +119,7 @@ class Store(JourneyStore, FigureStore, DeviceStore):
                 s.execute(sa.delete(TicketNote).where(col(TicketNote.ticket).in_(erase_notes_of)))
             for b in bookings:
                 self._upsert(s, b, datetime.now(UTC))
-            s.commit()
+            s.flush()
         return [r.seq for r in records if r.seq is not None]
 
     def events(self, day: date | None = None) -> Iterator[ev.Event]:
@@ -118,23 +153,24 @@ class Store(JourneyStore, FigureStore, DeviceStore):
                 q = q.where(EventRecord.day == day)
             return list(s.exec(q).all())
 
-    def reply_for(self, command_key: str) -> str | None:
+    def reply_for(self, command_key: str) -> tuple[str, str | None] | None:
+        """The stored answer to a command id and the digest of what that command asked."""
         with Session(self.engine) as s:
             row = s.get(CommandReply, command_key)
-            return row.reply if row else None
+            return (row.reply, row.digest) if row else None
 
     def reply_keys_since(self, since: datetime) -> set[str]:
         """Command ids answered since then: a key not in here needs no look-up."""
         with Session(self.engine) as s:
             return set(s.exec(select(CommandReply.key).where(CommandReply.at >= as_utc(since))).all())
 
-    def save_reply(self, command_key: str, reply: str, *, at: datetime | None = None) -> None:
+    def save_reply(self, command_key: str, reply: str, *, at: datetime | None = None,
+                   digest: str | None = None) -> None:
         """Remember the answer to a command that changed nothing (a refusal), so a retry gets the same; `at` is
         the command's time (the core's clock)."""
-        with Session(self.engine) as s:
-            if s.get(CommandReply, command_key) is None:
-                s.add(CommandReply(key=command_key, at=as_utc(at) if at else datetime.now(UTC), reply=reply))
-                s.commit()
+        with self._writing() as s:   # (a row already here is older than the reply memory: replaced, see append)
+            s.merge(CommandReply(key=command_key, at=as_utc(at) if at else datetime.now(UTC), reply=reply,
+                                 digest=digest))
 
 
 def _make_engine(url: str) -> Engine:
@@ -150,7 +186,7 @@ def _make_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")   # WAL + NORMAL may lose the last commits on power loss
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 

@@ -85,8 +85,10 @@ class CommandReply(SQLModel, table=True):
     __tablename__ = "command_reply"
 
     key: str = Field(primary_key=True, max_length=160)
-    at: datetime = Field(sa_type=sa.DateTime(timezone=True))
+    at: datetime = Field(sa_type=sa.DateTime(timezone=True), index=True)
     reply: str = Field(sa_type=sa.Text)
+    digest: str | None = Field(default=None, max_length=32, description=(
+        "what the command asked (intake.command_digest); None for replies stored before revision 0005"))
 
 
 class DailyFigure(SQLModel, table=True):

@@ -94,10 +94,24 @@ def render() -> str:
         "`sites/*.toml`); the topic parameter is always the device's configured id (`kiosks[].id`, "
         "`counters[].id`, `reception[].id`), otherwise the command is refused with `unknown_device`.",
         "- Requests: publish with QoS 1, set Response Topic to `reply/<your device id>` under the site root and "
-        "Correlation Data to any bytes (e.g. the command id); subscribe to your reply topic first. Replies "
-        "to any other topic (public ones, wildcards, other sites) are never sent.",
+        "Correlation Data to any bytes (e.g. the command id); subscribe to your reply topic first. A device's "
+        "answers go to its own reply topic only: a check-in or look-up without one, or naming any other topic "
+        "(another device's, a public one, a wildcard, another site's), is refused with `bad_reply_topic` and "
+        "changes nothing; so is a counter or reception command that names a reply topic not its own (a counter's "
+        "own are its button boxes' and the web servers'). Refusals go to the error topic in every case.",
+        "- Payloads are strict: UTF-8 only, `\"v\": 1` as an integer, and no value coerced (`\"2\"` is not a "
+        "number, `true` is not 1).",
         "- Retries: reuse the same `id` until you get an answer (suggested timeout 1.5 s per try). The core "
-        "remembers its answers for two days, also across restarts, so a retry is never applied twice.",
+        "remembers its answers for two days, also across restarts, so a retry is never applied twice. An id is "
+        "for one command only: the same id with other content is refused with `id_reused`, so make ids unique "
+        "across restarts too (e.g. `<device>-<boot>-<n>`).",
+        "- To try a device against the real core: `arkaden dev-broker` (Mosquitto on 127.0.0.1:1883, anonymous, "
+        "loopback only) and `arkaden core --site sites/kia-aachen-arkaden.toml --always-open` (every agency "
+        "open, so check-ins work at night too); `mosquitto_sub -V mqttv5 -v -t 'arkaden/v1/#'` shows every "
+        "message. What the core guarantees under failures is in `docs/reliability.md`.",
+        "- Ticket numbers are the agency's prefix and at least three digits, restarting each local day; the "
+        "kiosks' offline blocks (`kiosks[].offline_numbers`) are skipped, and a day past `A-999` goes on with "
+        "four digits (`A-1000`): leave room for them on a display or slip.",
         "- Counters: `next` finishes the current client (if any) and calls the next; a second `next` within "
         "the site's `double_press_seconds` keeps the client just called. `recall` up to `max_recalls` times, "
         "then the next recall is a no-show. `start` is optional; `done`, `park`, `transfer` need a current "

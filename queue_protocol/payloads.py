@@ -17,8 +17,13 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "unsupported_version": ("schema version `v` is not one this core speaks", False),
     "bad_payload": ("a field is missing, unknown or invalid; the message names it", False),
     "unknown_topic": ("topic is not part of this site's protocol", False),
-    "not_a_command": ("something was sent on a topic only the core publishes to", False),
-    "unknown_device": ("the device id in the topic is not in the site file", False),
+    "unknown_device": ("the device id in the topic is not in the site file (a kiosk, counter, reception desk or "
+                       "web server)", False),
+    "bad_reply_topic": ("Response Topic missing where an answer is required (check-in, look-ups), or not the "
+                        "sending device's own `reply/<device id>`: nothing changed, since nobody would learn of it",
+                        False),
+    "id_reused": ("this device used the command id before for a different command: nothing changed, and the "
+                  "earlier command's answer is not repeated; give every command a new id", False),
     "unknown_concern": ("no such kiosk tile", False),
     "appointment_only": ("this concern needs a booked appointment", False),
     "closed": ("the agency is closed now", True),
@@ -30,8 +35,11 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "rate_limited": ("too many unknown booking codes from this kiosk lately; wait a few minutes", True),
     "bad_offline_number": ("an offline number outside the sending kiosk's own block", False),
     "number_taken": ("that offline number was already handed in today", False),
+    "offline_expired": ("an offline ticket of an earlier day: never merged into today's queue (the client has "
+                        "gone home or checks in again)", False),
+    "superseded": ("an online check-in that its kiosk already replaced by an offline ticket (`replaces`): the "
+                   "offline ticket stands, this one is not issued", False),
     "duplicate_ticket": ("internal: a ticket id collided", True),
-    "unknown_counter": ("no such counter", False),
     "unknown_service": ("no such service", False),
     "unknown_ticket": ("no such ticket today (id or number)", False),
     "unknown_action": ("no such action", False),
@@ -41,6 +49,7 @@ ERROR_CODES: dict[str, tuple[str, bool]] = {
     "same_service": ("a transfer to the service the ticket is already at", False),
     "busy": ("finish the current client before pausing", False),
     "bad_priority": ("priority must be 0 to 9", False),
+    "expired": ("the command reached the core after its `deadline`: nothing changed (the sender said so)", False),
     "storage": ("the core could not store the change; nothing changed", True),
     "internal": ("a bug in the core; nothing changed, the core keeps running", True),
 }
@@ -87,10 +96,18 @@ class CheckIn(Command):
     party_size: int = Field(default=1, ge=1, le=20)
     interpreter: bool = False
     step_free: bool = False
+    announce: bool | None = Field(default=None, description=(
+        "true: the client chose \"also call my number in my language\" (told that people nearby will hear it); "
+        "only then do his calls carry `announce`, the language code, on the public topic. Left out otherwise "
+        "(a core from before this field refuses unknown fields)"))
     offline_number: int | None = Field(default=None, ge=1, le=999,
                                        description="number the kiosk issued from its own block while offline")
     issued_at: AwareDatetime | None = Field(default=None, description="when an offline ticket was really issued; "
                                            "honoured only if today and within the site's offline_max_minutes")
+    replaces: CommandId | None = Field(default=None, description=(
+        "offline tickets only: the id of the online check-in this kiosk sent for the same client and got no "
+        "answer to in time. The core then never lets that check-in stand beside this ticket: an online ticket "
+        "it issued for it is cancelled, and if it arrives later it is refused as `superseded`"))
 
     @model_validator(mode="after")
     def _one_kind(self) -> CheckIn:
@@ -98,6 +115,8 @@ class CheckIn(Command):
             raise ValueError("give exactly one of concern or booking_code")
         if (self.offline_number is None) != (self.issued_at is None):
             raise ValueError("offline_number and issued_at go together")
+        if self.replaces is not None and self.offline_number is None:
+            raise ValueError("replaces is for offline tickets only")
         return self
 
 
@@ -137,6 +156,31 @@ class CounterCommand(Command):
                       description="internal note for the next counsellor (transfer, refer, book; done "
                                   "and next on a journey)")
     slot: AwareDatetime | None = Field(default=None, description="book only: the slot booked at to_service")
+    operator: str | None = Field(default=None, min_length=1, max_length=40,
+                                 pattern=r"^[^\x00-\x1f\x7f-\x9f:\u202a-\u202e\u2066-\u2069]+$",
+                                 description="a desk page's account, recorded in the event log with the counter "
+                                             "(a button box sends none)")
+    deadline: AwareDatetime | None = Field(default=None, description=(
+        "not to be carried out after this time: a desk page that gave up waiting has told the counsellor "
+        "'not carried out', so a command that arrives later (a stalled core, a broker that kept it) is refused "
+        "as `expired`"))
+
+
+class DeskLookup(Command):
+    """A web server's question for a counsellor's desk page; give exactly one field.
+
+    `ticket`: a ticket's journey (today's and later stops) by ticket id, as a TicketInfo. `free_slots`: the free
+    slots of a service later today and tomorrow, for refer with appointment. Answered with a DeskReply.
+    """
+
+    ticket: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    free_slots: Ident | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DeskLookup:
+        if (self.ticket is None) == (self.free_slots is None):
+            raise ValueError("give exactly one of ticket or free_slots")
+        return self
 
 
 class ReceptionCommand(Command):
@@ -144,7 +188,7 @@ class ReceptionCommand(Command):
 
     action: ReceptionAction
     ticket: str = Field(min_length=1, max_length=64, description="ticket id, or today's number like J-017")
-    operator: str = Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f]+$")
+    operator: str = Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+$")
     to_service: Ident | None = None
     priority: int | None = Field(default=None, ge=0, le=9)
     reason: str = Field(default="", max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
@@ -224,8 +268,10 @@ class Appointment(BaseModel):
 
 
 class TicketInfo(BaseModel):
-    """Where a scanned slip's ticket stands (private: only in LookupReply, to the kiosk that asked)."""
+    """Where a ticket stands (private: only in a LookupReply or DeskReply, to the device that asked)."""
 
+    id: str = Field(description="the ticket id (as in the reception list and the event log)")
+    language: str = Field(description="the language chosen at check-in: a phone page starts in it")
     number: str
     service: str
     agency: str
@@ -249,6 +295,16 @@ class LookupReply(Payload):
     booking_code: str | None = Field(default=None, description=(
         "a scanned slip whose visit a desk booked into a later day: the journey's code, to check in with"))
     ticket: TicketInfo | None = None
+    error: ErrorInfo | None = None
+
+
+class DeskReply(Payload):
+    """Reply to DeskLookup: the ticket's journey, or the free slots, or the error."""
+
+    id: CommandId
+    ok: bool
+    ticket: TicketInfo | None = None
+    slots: list[datetime] = Field(default_factory=list, description="free_slots: start times, soonest first")
     error: ErrorInfo | None = None
 
 
@@ -280,6 +336,9 @@ class TicketCalled(Payload, BoardCall):
     """Public: a number is called (or recalled) to a counter. Numbers, rooms and counters only."""
 
     recall: bool = False
+    announce: str | None = Field(default=None, pattern=r"^[a-z]{2,3}$", description=(
+        "a language code, only when the client chose at check-in to hear his call in his language: the displays "
+        "say the number and room in German and then in it (a code, never a name)"))
 
 
 class CommandRejected(Payload):
@@ -374,6 +433,8 @@ class TicketRow(BaseModel):
     step_free: bool
     booked: bool
     note: str
+    note_cut: bool | None = Field(default=None, description=(
+        "true: the note is longer than shown, the list was kept under its size limit (the next desk sees it whole)"))
     journey_stops: int = Field(default=0, description="stops still ahead on this ticket's journey today")
     missed: int = Field(default=0, description="booked stops of the journey missed today (no-show or too late)")
     see_reception: bool = Field(default=False, description="sent to reception (late for the slot)")
@@ -382,8 +443,9 @@ class TicketRow(BaseModel):
 class TicketList(Payload):
     """Private, retained: today's open tickets for reception, at the front of the queues first."""
 
-    tickets: list[TicketRow] = Field(description="at most 150 rows: active ones, then in queue order")
-    more: int = Field(default=0, description="open tickets not listed because of the limit")
+    tickets: list[TicketRow] = Field(description=(
+        "at most 150 rows and 56 000 bytes: active ones, then in queue order; long notes shortened if needed"))
+    more: int = Field(default=0, description="open tickets not listed because of the limits")
     at: AwareDatetime
 
 
@@ -410,6 +472,8 @@ __all__ = [
     "LookupBooking",
     "CounterCommand",
     "ReceptionCommand",
+    "DeskLookup",
+    "DeskReply",
     "ErrorInfo",
     "IssuedTicket",
     "TicketInfo",

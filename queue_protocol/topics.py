@@ -35,8 +35,10 @@ SPECS: tuple[TopicSpec, ...] = (
               (p.CounterCommand,), "Counter commands; a Response Topic, if set, gets a CommandResult."),
     TopicSpec("reception_cmd", "cmd/reception/{desk}", "reception → core", 1, False, "private",
               (p.ReceptionCommand,), "Reception actions on a ticket; optional CommandResult reply."),
+    TopicSpec("desk_lookup", "cmd/desk/{web}", "web server → core", 1, False, "private", (p.DeskLookup,),
+              "A desk page's question (a ticket's journey, a service's free slots); reply is a DeskReply."),
     TopicSpec("reply", "reply/{device}", "core → device", 1, False, "private",
-              (p.CheckInReply, p.LookupReply, p.CommandResult),
+              (p.CheckInReply, p.LookupReply, p.DeskReply, p.CommandResult),
               "Where devices ask for their replies (their Response Topic); carries the Correlation Data back."),
     TopicSpec("call", "public/call", "core → displays", 1, False, "public", (p.TicketCalled,),
               "A number is called or recalled."),
@@ -94,6 +96,9 @@ class Topics:
 
     def reception_cmd(self, desk: str) -> str:
         return self._build("reception_cmd", desk)
+
+    def desk_lookup(self, web: str) -> str:
+        return self._build("desk_lookup", web)
 
     def reply(self, device: str) -> str:
         return self._build("reply", device)

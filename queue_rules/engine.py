@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from queue_protocol import CounterAction, ReceptionAction
 from queue_rules import events as ev
@@ -37,6 +37,7 @@ class Arrival:
     party_size: int = 1
     interpreter: bool = False
     step_free: bool = False
+    announce: bool = False  # the client asked to hear his calls in his language too
     priority: int = 0
     booking_code: str | None = None
     slot: datetime | None = None
@@ -78,9 +79,9 @@ def offline_arrival(site: Site, issued_at: datetime | None, now: datetime) -> da
     """
     if issued_at is None:
         return now
-    local_now = now.astimezone(site.tz)
-    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-    earliest = max(midnight, local_now - timedelta(minutes=site.policy.offline_max_minutes))
+    # in UTC: arithmetic on a local time is wall-clock arithmetic, an hour off for 3 h after a DST change
+    midnight = now.astimezone(site.tz).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    earliest = max(midnight, now.astimezone(UTC) - timedelta(minutes=site.policy.offline_max_minutes))
     if earliest <= issued_at <= now + CLOCK_SKEW:
         return min(issued_at, now)
     return now
@@ -125,6 +126,7 @@ def check_in(state: DayState, site: Site, arrival: Arrival, *, now: datetime, ac
         priority=priority, booking_code=arrival.booking_code, slot=arrival.slot, slot_minutes=arrival.slot_minutes,
         eligible_at=eligible_at, order_at=order_at, arrived_at=arrived, journey=arrival.journey,
         bookings=list(arrival.bookings), plan=list(arrival.plan), see_reception=see_reception,
+        announce=arrival.announce,
     )
 
 
@@ -208,7 +210,7 @@ def counter_action(
     try:
         counter = site.counter(counter_id)
     except KeyError:
-        raise Rejected("unknown_counter", f"no counter {counter_id!r} at this site") from None
+        raise Rejected("unknown_device", f"no counter {counter_id!r} at this site") from None
     c = state.counters.get(counter_id)
     current = state.tickets.get(c.ticket) if c and c.ticket else None
     status = c.status if c else CounterStatus.CLOSED
@@ -307,13 +309,17 @@ def reception_action(
     if action == "move":
         if t.status is not TicketStatus.WAITING:
             raise Rejected("wrong_state", f"ticket {t.number} is {t.status.value}; only waiting tickets move")
-        if to_service is None or to_service not in {s.id for s in site.services}:
+        if to_service is None:
+            raise Rejected("missing_field", "move needs to_service")
+        if to_service not in {s.id for s in site.services}:
             raise Rejected("unknown_service", f"no service {to_service!r} at this site")
         if to_service == t.service:
             return []
         return [ev.TicketMoved(at=now, actor=actor, ticket=t.id, to_service=to_service)]
     if action == "priority":
-        if priority is None or not 0 <= priority <= 9:
+        if priority is None:
+            raise Rejected("missing_field", "priority needs priority (0 to 9)")
+        if not 0 <= priority <= 9:
             raise Rejected("bad_priority", "priority must be 0 (normal) to 9")
         if t.status in (TicketStatus.DONE, TicketStatus.CANCELLED):
             raise Rejected("wrong_state", f"ticket {t.number} is {t.status.value}")

@@ -57,6 +57,7 @@ class TicketIssued(_TicketEvent):
     plan: list[PlanStop] = Field(default_factory=list, description="today's further stops, in order")
     see_reception: bool = Field(default=False, description="late for the slot; the agency sends the client to "
                                                            "reception, so the ticket starts parked")
+    announce: bool = Field(default=False, description="the client chose to hear his calls in his language too")
 
 
 class TicketCalled(_TicketEvent):

@@ -29,6 +29,7 @@ from .site_parts import (
     SiteTables,
     TimeRange,
     Translations,
+    WebServer,
 )
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Display",
     "ButtonBox",
     "ReceptionDesk",
+    "WebServer",
     "Policy",
     "SiteInfo",
     "SiteTables",
@@ -136,10 +138,29 @@ class Site(SiteTables):
             ("display", self.displays),
             ("button_box", self.button_boxes),
             ("reception", self.reception),
+            ("web", self.web),
         ):
             for item in items:
                 kinds[item.id] = kind
         return kinds
+
+    def phone_url(self) -> str | None:
+        """The base of the slips' phone links (the first web server's public address), or None."""
+        return next((w.public_url for w in self.web if w.public_url), None)
+
+    def agency_of_counter(self, counter_id: str) -> Agency:
+        """The agency a counter works for: that of its first service (a desk account works at its own agency's)."""
+        return self.agency_of_service(self.counter(counter_id).services[0])
+
+    def staff_name(self, device_id: str) -> str | None:
+        """The name the site file gives a printer, kiosk or display for the staff (None: it has none)."""
+        named: list[Printer | Kiosk | Display] = [*self.printers, *self.kiosks, *self.displays]
+        return next((item.name for item in named if item.id == device_id), None)
+
+    def reception_room(self) -> Room | None:
+        """Where reception is: the first reception desk's room (or a room with id "empfang"), None if unknown."""
+        rid = next((d.room for d in self.reception if d.room), None) or "empfang"
+        return self._rooms.get(rid)
 
     def reserved_numbers(self) -> list[tuple[int, int]]:
         """Number blocks set aside for kiosks' offline tickets; the core never issues them."""

@@ -6,6 +6,46 @@ from typing import Any
 
 from .site_parts import SiteTables
 
+# Names the broker set-up gives accounts that are not in the site file: the queue core (its account and its
+# presence, which every kiosk follows) and the button bridge `arkaden provision` makes when no --bridge is given.
+CORE_ID = "core"
+DEFAULT_BRIDGE_ID = "buttons"
+RESERVED_IDS: dict[str, str] = {
+    CORE_ID: "the queue core's broker account and presence",
+    DEFAULT_BRIDGE_ID: "the default button bridge's broker account (`arkaden provision` without --bridge)",
+}
+# every table whose ids are broker accounts or presence identities (a kiosk publishes its printer's presence)
+DEVICE_TABLES = ("printers", "kiosks", "displays", "button_boxes", "reception", "web")
+
+
+def identity_places(s: SiteTables) -> dict[str, str]:
+    """Every broker account and presence id of the site file, with where it is set (`kiosks[0].id`).
+
+    Each is a topic parameter in the ACL (`presence/<id>`, `reply/<id>`, ...), so two devices with one id, or
+    a device named like the core, could speak for each other: the ids must be unique across all tables.
+    """
+    places: dict[str, str] = {}
+    for name in DEVICE_TABLES:
+        for i, item in enumerate(getattr(s, name)):
+            places.setdefault(item.id, f"{name}[{i}].id")
+    return places
+
+
+def _identity_problems(s: SiteTables) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for name in DEVICE_TABLES:
+        for i, item in enumerate(getattr(s, name)):
+            where = f"{name}[{i}].id"
+            if item.id in RESERVED_IDS:
+                found.append((where, f"id {item.id!r} is reserved for {RESERVED_IDS[item.id]}; choose another"))
+            elif item.id in seen:
+                found.append((where, f"id {item.id!r} is already used by {seen[item.id]}: every device id is a "
+                                     "broker account or presence of its own and must be unique across printers, "
+                                     "kiosks, displays, button boxes, reception desks and web servers"))
+            seen.setdefault(item.id, where)
+    return found
+
 
 class CrossReferenceError(ValueError):
     """All cross-reference problems of a site, each as (field path, what is wrong)."""
@@ -33,12 +73,7 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for name in ("agencies", "services", "concerns", "documents", "rooms", "counters"):
         dupes(name, getattr(s, name))
-    device_seen: dict[str, str] = {}
-    for name in ("printers", "kiosks", "displays", "button_boxes", "reception"):
-        for i, item in enumerate(getattr(s, name)):
-            if item.id in device_seen:
-                found.append((f"{name}[{i}].id", f"device id {item.id!r} is already used by {device_seen[item.id]}"))
-            device_seen[item.id] = name
+    found += _identity_problems(s)
     prefixes: dict[str, str] = {}
     for i, a in enumerate(s.agencies):
         if a.prefix in prefixes:
@@ -78,6 +113,9 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
             ref(f"displays[{i}].agencies[{j}]", a_id, agencies, "agency")
     for i, box in enumerate(s.button_boxes):
         ref(f"button_boxes[{i}].counter", box.counter, counters, "counter")
+    for i, desk in enumerate(s.reception):
+        if desk.room is not None:
+            ref(f"reception[{i}].room", desk.room, rooms, "room")
     languages = set(s.site.languages)
     if "de" not in languages:
         found.append(("site.languages", "must include 'de': every text falls back to German"))
@@ -95,8 +133,16 @@ def reference_problems(s: SiteTables) -> list[tuple[str, str]]:
         known_languages(f"rooms[{i}].directions", r.directions)
     for i, document in enumerate(s.documents):
         known_languages(f"documents[{i}].name", document.name)
+    for i, a in enumerate(s.agencies):
+        known_languages(f"agencies[{i}].appointments", a.appointments)
+        known_languages(f"agencies[{i}].short_names", a.short_names)
     for i, c in enumerate(s.concerns):
         known_languages(f"concerns[{i}].title", c.title)
+        known_languages(f"concerns[{i}].subtitle", c.subtitle)
+        for lang, text in c.subtitle.items():
+            if len(text) > 48:
+                found.append((f"concerns[{i}].subtitle.{lang}",
+                              f"{len(text)} characters; a tile's subtitle takes at most 48"))
         for lang, text in c.title.items():
             if len(text) > 40:
                 found.append((f"concerns[{i}].title.{lang}", f"{len(text)} characters; a kiosk tile takes at most 40"))

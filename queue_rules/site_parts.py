@@ -75,9 +75,15 @@ class Agency(_Model):
     id: Identifier
     name: str = Field(min_length=1, max_length=80)
     short: str = Field(min_length=1, max_length=24)
+    short_names: Translations = Field(default_factory=dict, description=(
+        "the short name in the clients' languages (kiosk, the displays' rotating lines, reception in English); "
+        "a language without one shows `short`, the German name on the door"))
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
     hours: dict[str, list[TimeRange]] = Field(default_factory=dict)
     bookings: BookingRules = BookingRules()
+    appointments: Translations = Field(default_factory=dict, description=(
+        "how a client without an appointment gets one (a phone number, a web address, a desk): the kiosk shows it "
+        "when an appointment-only concern is chosen; reception is always named as well"))
 
     @field_validator("hours", mode="before")
     @classmethod
@@ -88,6 +94,10 @@ class Agency(_Model):
                 raise ValueError(f"unknown weekday {unknown[0]!r} (use {', '.join(WEEKDAYS)})")
             return {k: _parse_ranges(v) for k, v in value.items()}
         return value
+
+    def short_in(self, lang: str) -> str:
+        """The agency's short name in ``lang``, or the German one."""
+        return self.short_names.get(lang) or self.short
 
     def open_later_today(self, local: datetime) -> bool:
         """Whether the agency is open now or opens again later today (no hours configured: always)."""
@@ -122,6 +132,9 @@ class Concern(_Model):
     pictogram: Identifier
     walk_in: bool = True
     title: WithGerman
+    subtitle: Translations = Field(default_factory=dict, description=(
+        "one plain line under the title that tells look-alike tiles apart (Jobcenter: money to live on; "
+        "Agentur für Arbeit: looking for work), in the client's words, not the agency's"))
 
 
 class Document(_Model):
@@ -148,17 +161,27 @@ class Counter(_Model):
     services: list[Identifier] = Field(min_length=1)
 
 
+StaffName = Annotated[str | None, Field(default=None, min_length=1, max_length=40, description=(
+    "how the staff call the device (\"Drucker am Eingang\"): reception's alerts name it so; default its id"))]
+
+
 class Printer(_Model):
     id: Identifier
+    name: StaffName = None
     url: str = Field(pattern=r"^(usb|serial|tcp|file|dummy)://")
     width_dots: Literal[384, 576] = 576
 
 
 class Kiosk(_Model):
     id: Identifier
+    name: StaffName = None
     printer: Identifier | None = None
     scanner: str | None = None
     orientation: Literal["portrait", "landscape"] = "portrait"
+    slip_out: Literal["below", "left", "right"] = Field(default="below", description=(
+        "where the printed slip comes out, seen from the client: the kiosk points there"))
+    scanner_at: Literal["below", "left", "right"] = Field(default="below", description=(
+        "where the slip scanner sits, seen from the client (with a scanner)"))
     offline_numbers: tuple[int, int] | None = Field(
         default=None, description="number block this kiosk may hand out while the core is unreachable"
     )
@@ -173,6 +196,7 @@ class Kiosk(_Model):
 
 class Display(_Model):
     id: Identifier
+    name: StaffName = None
     agencies: list[Identifier] = Field(default_factory=list, description="empty: all agencies")
     orientation: Literal["portrait", "landscape"] = "landscape"
 
@@ -186,6 +210,17 @@ class ButtonBox(_Model):
 
 class ReceptionDesk(_Model):
     id: Identifier
+    room: Identifier | None = Field(default=None, description=(
+        "where reception is: the kiosk sends clients there when an office is closed or needs an appointment"))
+
+
+class WebServer(_Model):
+    """`arkaden web`: the counsellors' desk pages and the clients' phone pages, one more device of the core."""
+
+    id: Identifier
+    public_url: str | None = Field(default=None, max_length=80, pattern=r"^https?://[A-Za-z0-9.:\[\]-]+$", description=(
+        "the address clients' phones reach on the centre's Wi-Fi (scheme and host, no path): the slip's QR code "
+        "links to <public_url>/t/<token>; absent: slips carry the plain ARKADEN-T: code"))
 
 
 class Policy(_Model):
@@ -246,3 +281,4 @@ class SiteTables(_Model):
     displays: list[Display] = Field(default_factory=list)
     button_boxes: list[ButtonBox] = Field(default_factory=list)
     reception: list[ReceptionDesk] = Field(default_factory=list)
+    web: list[WebServer] = Field(default_factory=list)

@@ -27,6 +27,9 @@ class TicketStatus(str, enum.Enum):
 
 
 ACTIVE = (TicketStatus.CALLED, TicketStatus.SERVING)
+# still part of today's visit for reception: waiting, at a counter, parked, or missed (reception may return it)
+OPEN = frozenset({TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.PARKED,
+                  TicketStatus.NO_SHOW})
 FINAL = (TicketStatus.DONE, TicketStatus.CANCELLED)
 
 
@@ -82,6 +85,7 @@ class Ticket:
     missed: int = 0                   # booked stops missed today (no-show)
     see_reception: bool = False       # late for the slot: waits for reception, parked
     handovers: int = 0                # warm handovers, referrals and desk bookings (the fact stays, not the note)
+    announce: bool = False            # calls also spoken in `language` (the client chose it at the kiosk)
 
     @property
     def service(self) -> str:
@@ -120,6 +124,7 @@ class DayState:
     issued: int = 0
     waiting_ids: dict[str, SortedList] = field(default_factory=dict)  # service -> [(sort_key, ticket id)]
     journey_waiting: dict[str, set[str]] = field(default_factory=dict)  # service -> waiting ids with stops ahead
+    open_ids: set[str] = field(default_factory=set)  # tickets still open (OPEN): reception's list reads these only
 
     def counter(self, counter_id: str) -> CounterState:
         state = self.counters.get(counter_id)
@@ -146,6 +151,10 @@ class DayState:
             self.waiting_ids[t.service].discard((t.sort_key(), t.id))
             self.journey_waiting.get(t.service, set()).discard(t.id)
         t.status = status
+        if status in OPEN:
+            self.open_ids.add(t.id)
+        else:
+            self.open_ids.discard(t.id)
         if status is TicketStatus.WAITING:
             self.waiting_ids.setdefault(t.service, SortedList()).add((t.sort_key(), t.id))
             if t.plan or t.journey_stops >= 2:
@@ -172,6 +181,7 @@ def _roll_over(state: DayState, day: date) -> None:
     state.tickets.clear()
     state.waiting_ids.clear()
     state.journey_waiting.clear()
+    state.open_ids.clear()
     state.last_seq.clear()
     for c in state.counters.values():
         c.status, c.ticket, c.called_at, c.since = CounterStatus.CLOSED, None, None, None
@@ -190,6 +200,7 @@ def _issued(state: DayState, e: ev.TicketIssued) -> None:
         arrived_at=e.arrived_at or min(e.at, e.order_at), eligible_at=e.eligible_at, order_at=e.order_at,
         issue_order=state.issued, stops=[Stop(e.service, e.slot, e.slot_minutes)], status=TicketStatus.CANCELLED,
         journey=e.journey, bookings=list(e.bookings), plan=list(e.plan), see_reception=e.see_reception,
+        announce=e.announce,
     )
     state.set_status(t, TicketStatus.PARKED if e.see_reception else TicketStatus.WAITING)
 

@@ -11,15 +11,16 @@ from queue_rules.journeys import BookedStop
 from queue_rules.site import Site
 from queue_rules.state import ACTIVE, CounterStatus, DayState, Ticket, TicketStatus
 
-MAX_TICKET_ROWS = 150  # keeps the retained list well under the broker's packet limit
+MAX_TICKET_ROWS = 150  # rows in reception's list at most
+TICKET_LIST_BYTES = 56_000  # and bytes: under the core's 60 000-byte publish limit (the broker's packet size)
+LIST_OVERHEAD = 200  # the list's own fields around its rows
+NOTE_PREVIEW = 120  # characters of a note kept in the list when the whole list would not fit
 MAX_LATER = 10
 _STOP_STATUS: dict[TicketStatus, p.StopStatus] = {
     TicketStatus.WAITING: "waiting", TicketStatus.CALLED: "called", TicketStatus.SERVING: "serving",
     TicketStatus.DONE: "done", TicketStatus.TRANSFERRED: "done", TicketStatus.NO_SHOW: "missed",
     TicketStatus.PARKED: "waiting", TicketStatus.CANCELLED: "cancelled",
 }
-OPEN_STATUSES = (TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING,
-                 TicketStatus.PARKED, TicketStatus.NO_SHOW)
 
 
 def board_call(site: Site, number: str, counter_id: str, at: datetime) -> p.BoardCall:
@@ -32,7 +33,9 @@ def board_call(site: Site, number: str, counter_id: str, at: datetime) -> p.Boar
 
 def ticket_called(site: Site, t: Ticket, counter_id: str, at: datetime, recall: bool) -> p.TicketCalled:
     call = board_call(site, t.number, counter_id, at)
-    return p.TicketCalled(recall=recall, **call.model_dump())
+    # the language goes public only when the client chose it, and not for German (every call is said in German)
+    spoken = t.announce and t.language != "de"
+    return p.TicketCalled(recall=recall, announce=t.language if spoken else None, **call.model_dump())
 
 
 def queue_state(state: DayState, site: Site, service_id: str, now: datetime) -> p.QueueState:
@@ -86,8 +89,10 @@ def board_later(state: DayState, site: Site, now: datetime) -> list[p.BoardLater
     return out
 
 
-def ticket_list(state: DayState, now: datetime) -> p.TicketList:
-    open_tickets = [t for t in state.tickets.values() if t.status in OPEN_STATUSES]
+def ticket_list(state: DayState, now: datetime, budget: int = TICKET_LIST_BYTES) -> p.TicketList:
+    """Reception's list, never over `budget` bytes as JSON (a list over the broker's packet limit would silently
+    stop updating): long notes are shortened first (`note_cut`), then the last rows go into `more`."""
+    open_tickets = [state.tickets[i] for i in state.open_ids]  # an index, not a scan of the whole day
     shown = heapq.nsmallest(MAX_TICKET_ROWS, open_tickets, key=lambda t: (t.status not in ACTIVE, t.sort_key()))
     rows = [
         p.TicketRow(id=t.id, number=t.number, service=t.service, status=t.status.value, priority=t.priority,
@@ -96,7 +101,16 @@ def ticket_list(state: DayState, now: datetime) -> p.TicketList:
                     note=t.note, journey_stops=len(t.plan), missed=t.missed, see_reception=t.see_reception)
         for t in shown
     ]
-    return p.TicketList(tickets=rows, more=max(0, len(open_tickets) - MAX_TICKET_ROWS), at=now)
+    sizes = [len(r.model_dump_json(exclude_none=True).encode()) + 1 for r in rows]
+    if sum(sizes) > budget - LIST_OVERHEAD:
+        for i, r in enumerate(rows):
+            if len(r.note) > NOTE_PREVIEW:
+                rows[i] = r.model_copy(update={"note": r.note[:NOTE_PREVIEW - 1].rstrip() + "…", "note_cut": True})
+                sizes[i] = len(rows[i].model_dump_json(exclude_none=True).encode()) + 1
+        while rows and sum(sizes) > budget - LIST_OVERHEAD:
+            rows.pop()
+            sizes.pop()
+    return p.TicketList(tickets=rows, more=len(open_tickets) - len(rows), at=now)
 
 
 def _rooms(site: Site, service_id: str) -> tuple[list[str], int]:
@@ -140,7 +154,8 @@ def ticket_info(state: DayState, site: Site, t: Ticket, later_days: tuple[Booked
     waiting = t.status == TicketStatus.WAITING
     ahead = state.ahead_of(t) if waiting else 0
     return p.TicketInfo(
-        number=t.number, service=t.service, agency=t.agency, status=t.status.value, rooms=rooms, floor=floor,
+        id=t.id, language=t.language, number=t.number, service=t.service, agency=t.agency, status=t.status.value,
+        rooms=rooms, floor=floor,
         counter=counter.label if counter else None,
         counter_room=site.room(counter.room).number if counter else None, waiting_ahead=ahead,
         estimated_wait_min=engine.estimate_wait_minutes(state, site, t.service, ahead=ahead) if waiting else 0,

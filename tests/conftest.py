@@ -18,13 +18,15 @@ from arkaden_cli.dev_broker import BrokerUnavailable, MosquittoBroker, free_port
 from arkaden_cli.xvfb import Xvfb, XvfbError
 from queue_core.store import Store
 
+from .web_helpers import kia_web_stack, web_stack  # noqa: F401 - the web server under test, for test_web_*.py
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # Whole files that start real apps, secured brokers, the demo, the benchmark or a fresh venv: seconds to
 # minutes each. With these, every test on an X server (Kivy) or PostgreSQL is slow too; the rest, the
 # fast lane (`./scripts/test -m "not slow"`), runs on SQLite and the suite's one Mosquitto.
 SLOW_MODULES = frozenset({
     "test_bench", "test_wheel", "test_demo", "test_display_privacy", "test_hardware_buttons",
-    "test_broker_security", "test_kiosk_tour", "test_display_tour",
+    "test_broker_security", "test_screen_fit", "test_display_tour", "test_web_pages",
 })
 INSTALL_HINT = "Install the Debian package 'postgresql', or run ./scripts/test, which installs it."
 

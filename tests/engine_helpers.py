@@ -37,6 +37,30 @@ def mini_site() -> Site:
     return load_site(MINI)
 
 
+DESK_WEB = "desk-web"  # the web server of service_site(): its desk pages command every counter
+
+
+def service_site() -> Site:
+    """The test site with a web server, so commands to any counter have a reply topic of their sender."""
+    from queue_rules.site import parse_site
+
+    return parse_site(MINI.read_text(encoding="utf-8") + f'\n[[web]]\nid = "{DESK_WEB}"\n', "mini+desk-web")
+
+
+def counter_reply(site: Site, topics: p.Topics, counter: str) -> str:
+    """Where a counter command's sender reads its answer: the counter's button box, else a web server's desk."""
+    box = next((b.id for b in site.button_boxes if b.counter == counter), None)
+    sender = box or (site.web[0].id if site.web else None)
+    assert sender is not None, f"{counter}: the site has no device that commands it"
+    return topics.reply(sender)
+
+
+def reply_topic(topics: p.Topics, topic: str) -> str:
+    """The sender's own reply topic for a command topic: the device in it, or the desk web for a counter."""
+    parsed = topics.parse(topic)
+    return topics.reply(DESK_WEB if parsed.spec.name == "counter_cmd" else parsed.param or "")
+
+
 @dataclass
 class Driver:
     site: Site = field(default_factory=mini_site)

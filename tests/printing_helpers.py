@@ -1,14 +1,17 @@
-"""Shared bits for the slip and printer tests: sample slips from the real site, waiting on print outcomes."""
+"""Shared bits for the slip and printer tests: sample slips and a journey from the real site, waiting on print outcomes,
+reading slips back (QR codes, ink in the margins)."""
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import zxingcpp
-from PIL import Image
+from PIL import Image, ImageChops
 
 from host_support.site_file import load_site
+from kiosk_app.backend import JourneyStop, Ticket, rooms_of_service
 from kiosk_app.printing.port import PrinterStatus, PrintOutcome, Slip
 from kiosk_app.printing.sample import sample_slip
 from queue_protocol.scan import classify_scan
@@ -75,3 +78,33 @@ def scanned_tokens(pages: list[Image.Image]) -> list[str]:
             assert scanned is not None and scanned.kind == "ticket", code.text
             tokens.append(scanned.value)
     return tokens
+
+
+def journey_ticket(*, see_reception: bool = False) -> Ticket:
+    """A ticket for three stops today (the first current) and one tomorrow, as the core sends it."""
+    centre = site()
+    day = datetime(2026, 11, 24, 0, 0, tzinfo=centre.tz)
+
+    def stop(service: str, h: int, m: int, status: str, days: int = 0) -> JourneyStop:
+        rooms, floor = rooms_of_service(centre, service)
+        slot = day + timedelta(days=days, hours=h, minutes=m)
+        queued = slot - timedelta(minutes=centre.early_minutes(service)) if days == 0 else None
+        return JourneyStop(service, centre.service(service).agency, slot, 30, status, rooms, floor, queued)
+
+    stops = (stop("aufenthaltstitel", 10, 30, "waiting"), stop("jobcenter", 11, 15, "planned"),
+             stop("anerkennung", 12, 0, "planned"), stop("gesundheit", 9, 30, "planned", days=1))
+    first = stops[0]
+    return Ticket("A-017", "journey-token-0001", first.service, first.agency, first.rooms, first.floor, 2, 10,
+                  day.replace(hour=10), print_id="journey-1", stops=stops, queued_from=first.queued_from,
+                  see_reception=see_reception)
+
+
+def ink_outside_margins(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    """Dots printed left or right of the slip's margins: a line that did not fit (nothing may be cut off).
+
+    A few dots of a glyph's overhang (the hook of a "J") are allowed into the margin.
+    """
+    margin = int(16 * image.width / 576) - 4
+    gray = image.convert("L")
+    sides = (gray.crop((0, 0, margin, gray.height)), gray.crop((gray.width - margin + 1, 0, gray.width, gray.height)))
+    return [box for side in sides if (box := ImageChops.invert(side).getbbox()) is not None]

@@ -1,4 +1,4 @@
-"""A provisioned test site (two of every device) and an MQTT v5 client that records every reason code."""
+"""A provisioned test site (two of every device, web servers too) and an MQTT v5 client that records reason codes."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ counter = "abh-2"
 
 [[reception]]
 id = "reception-2"
+
+[[web]]
+id = "web"
+public_url = "https://web.mini.test"
+
+[[web]]
+id = "web-2"
+public_url = "https://[fd00::2]:8443"
 """
 # one bridge that serves box-abh-1 only, so box-abh-2 is somebody else's
 BRIDGES = {"buttons": ["box-abh-1"]}
@@ -44,7 +52,7 @@ def provisioned(tmp: Path) -> tuple[Site, Path]:
     site, text = security_site()
     (tmp / "site.toml").write_text(text)
     out = tmp / "out"
-    provision(site, out, Options(broker_hosts=("localhost",), bridges=BRIDGES))
+    provision(site, out, Options(broker_hosts=("localhost",), bridges=BRIDGES, web_names=("127.0.0.1",)))
     return site, out
 
 

@@ -124,3 +124,100 @@ def test_security_doc_shows_the_current_matrix() -> None:
     start, end = doc.index("<!-- acl-matrix:start"), doc.index("<!-- acl-matrix:end -->")
     table = doc[doc.index("\n", start) + 1: end]
     assert table == acl.matrix_markdown(), "docs/security.md is stale: paste acl.matrix_markdown() between the markers"
+
+
+def test_the_web_roles_matrix_cells() -> None:
+    rows = [line.split(" | ") for line in acl.matrix_markdown().splitlines()[2:]]
+    web = {row[0].removeprefix("| "): row[acl.ROLES.index("web") + 2].removesuffix(" |") for row in rows}
+    assert web == {
+        "checkin": "–", "lookup": "write own", "counter_cmd": "write", "reception_cmd": "–",
+        "desk_lookup": "write own", "reply": "read own", "call": "read", "board": "read", "queue": "read",
+        "counter_state": "read", "tickets": "read", "event": "read", "error": "–",
+        "presence": "write own, read core's",
+    }
+    desk = {row[0].removeprefix("| "): row for row in rows}["desk_lookup"]
+    cells = dict(zip(acl.ROLES, (c.removesuffix(" |") for c in desk[2:]), strict=True))
+    # only the web server asks desk questions; the core answers, reception reads everything anyway
+    assert cells == {"core": "read, write", "kiosk": "–", "display": "–", "button_box": "–", "bridge": "–",
+                     "reception": "read", "web": "write own"}
+
+
+def test_rendered_acl_of_a_site_with_web_servers() -> None:
+    site, _ = security_site()
+    accounts = acl.accounts(site, BRIDGES)
+    assert [(a.user, a.role, a.devices) for a in accounts if a.role == "web"] == [
+        ("web", "web", ("web",)), ("web-2", "web", ("web-2",))]
+    text = acl.render_acl(site, accounts)
+    blocks = {block.splitlines()[1].removeprefix("user "): block.splitlines() for block in text.split("\n\n")[1:]}
+    root = "topic {} arkaden/v1/mini/{}".format
+    assert blocks["web"] == ["# web", "user web",
+                             root("write", "cmd/lookup/web"), root("write", "cmd/counter/+"),
+                             root("write", "cmd/desk/web"), root("read", "reply/web"),
+                             root("read", "public/call"), root("read", "public/board"), root("read", "public/queue/+"),
+                             root("read", "public/counter/+"), root("read", "private/tickets"),
+                             root("read", "private/event/+"), root("write", "presence/web"),
+                             root("read", "presence/core")]
+    assert blocks["web-2"][1:] == [line.replace("/web", "/web-2").replace("user web", "user web-2")
+                                   for line in blocks["web"][1:]]
+    for user, lines in blocks.items():
+        if user not in {"web", "web-2"}:
+            assert not any("cmd/desk/" in line for line in lines), user  # the core and reception read the tree
+    assert blocks["reception"][2:] == [root("read", "#"), root("write", "cmd/reception/reception"),
+                                       root("write", "presence/reception")]
+
+
+@pytest.mark.parametrize(("bridges", "message"), [
+    ({"drucker-eingang": ["box-abh-1"]}, "already used by printers[0].id in the site file"),
+    ({"kiosk-1": ["box-abh-1"]}, "already used by kiosks[0].id in the site file"),
+    ({"core": ["box-abh-1"]}, "'core' is the queue core's account"),
+    ({"#": ["box-abh-1"]}, "an id is 1-32 of a-z"),
+    ({"desk/+": ["box-abh-1"]}, "an id is 1-32 of a-z"),
+    ({"desk-a": ["box-abh-1"], "desk-b": ["box-abh-1"]}, "box-abh-1 is served by two bridges (--bridge): desk-a and "
+                                                         "desk-b"),
+])
+def test_a_bridge_cannot_take_an_id_of_the_site_or_share_a_box(bridges: dict[str, list[str]], message: str) -> None:
+    """A bridge id is one more account and presence: it must not be a printer's (whose presence a kiosk writes),
+    a device's or the core's, nor a topic wildcard, and a box has one bridge."""
+    from queue_rules.site import parse_site
+
+    from .engine_helpers import MINI
+
+    site = parse_site(MINI.read_text() + '\n[[printers]]\nid = "drucker-eingang"\nurl = "dummy://"\n', "mini+")
+    with pytest.raises(acl.AclError) as info:
+        acl.accounts(site, bridges)
+    assert message in str(info.value)
+    assert acl.accounts(mini_site(), {"desk-a": ["box-abh-1"]})[-1].user == "desk-a"  # a fresh name is fine
+
+
+def test_no_account_writes_another_accounts_presence() -> None:
+    """Over the real site: each presence topic is written by exactly one account (the core writes them all)."""
+    from host_support.site_file import load_site
+
+    site = load_site(Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml")
+    writers: dict[str, set[str]] = {}
+    for account in acl.accounts(site):
+        if account.role == "core":
+            continue
+        for access, topic in acl.grants(account, site.site.id):
+            if "/presence/" in topic and access in ("write", "readwrite"):
+                writers.setdefault(topic.rsplit("/", 1)[1], set()).add(account.user)
+    assert "core" not in writers and "+" not in writers
+    # an account's presence is written by itself (a box's also by the one bridge that speaks for it, by design);
+    # a printer's, which is no account, by its one kiosk
+    bridge_of = {box: a.user for a in acl.accounts(site) if a.role == "bridge" for box in a.devices[1:]}
+    users = {a.user for a in acl.accounts(site)}
+    shared = {device: who for device, who in writers.items()
+              if (device in users and who - {device, bridge_of.get(device)}) or (device not in users and len(who) > 1)}
+    assert not shared and writers["drucker-eingang"] == {"kiosk-eingang"}, shared
+
+
+def test_the_acl_refuses_a_printer_presence_that_is_another_account_even_past_the_site_check() -> None:
+    """The site loader refuses `[[printers]] id = "core"`; should such a site be built without it, the ACL still
+    never lets the kiosk write `presence/core` (or another device's presence)."""
+    from queue_rules.site import Kiosk
+
+    site = mini_site()
+    for printer in ("core", "display-1", "buttons"):
+        forged = site.model_copy(update={"kiosks": [Kiosk(id="kiosk-1", printer=printer)]})  # no validation
+        with pytest.raises(acl.AclError, match=f"'{printer}' is the presence of kiosk-1 and an account"):
+            acl.accounts(forged)

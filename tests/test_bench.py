@@ -8,7 +8,8 @@ from arkaden_cli.bench import suite as bench
 
 pytestmark = pytest.mark.integration
 
-LATENCIES = ("broker_rtt_ms", "checkin_ms", "call_ms", "button_to_call_ms", "display_frame_ms")
+LATENCIES = ("broker_rtt_ms", "checkin_ms", "call_ms", "button_to_call_ms", "display_frame_ms", "desk_call_ms",
+             "phone_update_ms", "phone_push_ms")
 
 
 @pytest.mark.timeout(420)
@@ -24,14 +25,24 @@ def test_quick_bench_reports_every_figure() -> None:
     assert result["machine"]["cpus"] >= 1 and result["machine"]["python"]
     assert set(result["targets"]) == {"checkin_ms_p99", "call_ms_p99", "checkin_per_s", "button_to_call_ms_p99",
                                       "display_frame_ms_p99", "display_rss_growth_mb", "kiosk_print_ms_p99",
-                                      "kiosk_rss_mb"}
+                                      "kiosk_rss_mb", "desk_call_ms_p99", "phone_update_ms_p99",
+                                      "phone_push_ms_p99", "checkin_ms_by_day_size_growth_p50"}
+    assert set(result["ratio_targets"]) == {"checkin_ms_p99", "call_first_display_ms_p99", "call_ms_p99"}
+    ratios = result["ratio_to_broker_rtt"]
+    assert set(ratios) == {"checkin_ms", "call_first_display_ms", "call_ms", "button_to_call_ms"}
+    assert all(r["p50"] > 0 and r["p99"] > 0 for r in ratios.values())
+    by_size = result["checkin_ms_by_day_size"]
+    assert {"100", "1000"} <= set(by_size) and by_size["1000"]["n"] > 0 and by_size["growth_p50"] > 0
     assert isinstance(result["display_rss_growth_mb"], float) and result["display_calls"] == 1000
     assert result["display_widgets"][0] == result["display_widgets"][1]
     assert result["kiosk_print_ms"]["n"] > 0 and 0 < result["kiosk_print_ms"]["p50"] <= result["kiosk_print_ms"]["p99"]
     assert result["kiosk_rss_mb"] > 0 and result["kiosk_offline"] == 0
+    assert result["web_rss_mb"] > 0 and result["web_connections"] == 200  # --quick: 200 phones' streams
+    assert isinstance(result["web_connections_lost"], int) and result["web_bench_s"] > 0
     assert result["report_day_events"] > 100 and result["report_fold_day_ms"] > 0
     # shape only: which of two timings is larger is the machine's business (speed is measured, not asserted)
     assert result["report_month_s"] > 0 and result["report_year_s"] > 0 and result["report_purge_s"] > 0
+    assert "skipped" in result["faults"]   # the suite runs tests/faults/ itself
     assert result["quick"] is True
 
 

@@ -124,7 +124,8 @@ def test_stats_command_reads_the_event_log(tmp_path: Path) -> None:
     store = Store(db)
     store.migrate()
     svc = QueueService(mini_site(), store, clock=lambda: MORNING)
-    svc.handle(Incoming("arkaden/v1/mini/cmd/checkin/kiosk-1", b'{"v":1,"id":"a","concern":"job"}'))
+    svc.handle(Incoming("arkaden/v1/mini/cmd/checkin/kiosk-1", b'{"v":1,"id":"a","concern":"job"}',
+                       "arkaden/v1/mini/reply/kiosk-1"))
     store.close()
     r = arkaden("stats", "--site", str(MINI), "--db-url", db, "--day", "2026-11-17", "--json")
     assert r.returncode == 0, r.stderr

@@ -28,19 +28,25 @@ pytestmark = pytest.mark.integration
 INTENDED: dict[str, dict[str, tuple[str, str]]] = {
     "core": {s.name: ("all", "all") for s in SPECS},
     "kiosk": {"checkin": ("own", "-"), "lookup": ("own", "-"), "counter_cmd": ("-", "-"),
-              "reception_cmd": ("-", "-"), "reply": ("-", "own"), "call": ("-", "all"), "board": ("-", "all"),
-              "queue": ("-", "all"), "counter_state": ("-", "all"), "tickets": ("-", "-"), "event": ("-", "-"),
-              "error": ("-", "-"), "presence": ("own", "core")},
+              "reception_cmd": ("-", "-"), "desk_lookup": ("-", "-"), "reply": ("-", "own"), "call": ("-", "all"),
+              "board": ("-", "all"), "queue": ("-", "all"), "counter_state": ("-", "all"), "tickets": ("-", "-"),
+              "event": ("-", "-"), "error": ("-", "-"), "presence": ("own", "core")},
     "display": {"checkin": ("-", "-"), "lookup": ("-", "-"), "counter_cmd": ("-", "-"), "reception_cmd": ("-", "-"),
-                "reply": ("-", "-"), "call": ("-", "all"), "board": ("-", "all"), "queue": ("-", "all"),
-                "counter_state": ("-", "all"), "tickets": ("-", "-"), "event": ("-", "-"), "error": ("-", "-"),
-                "presence": ("own", "-")},
+                "desk_lookup": ("-", "-"), "reply": ("-", "-"), "call": ("-", "all"), "board": ("-", "all"),
+                "queue": ("-", "all"), "counter_state": ("-", "all"), "tickets": ("-", "-"), "event": ("-", "-"),
+                "error": ("-", "-"), "presence": ("own", "-")},
     "button_box": {"checkin": ("-", "-"), "lookup": ("-", "-"), "counter_cmd": ("own", "-"),
-                   "reception_cmd": ("-", "-"), "reply": ("-", "own"), "call": ("-", "-"), "board": ("-", "-"),
-                   "queue": ("-", "-"), "counter_state": ("-", "own"), "tickets": ("-", "-"), "event": ("-", "-"),
-                   "error": ("-", "-"), "presence": ("own", "core")},
+                   "reception_cmd": ("-", "-"), "desk_lookup": ("-", "-"), "reply": ("-", "own"), "call": ("-", "-"),
+                   "board": ("-", "-"), "queue": ("-", "-"), "counter_state": ("-", "own"), "tickets": ("-", "-"),
+                   "event": ("-", "-"), "error": ("-", "-"), "presence": ("own", "core")},
     "reception": {s.name: ("-", "all") for s in SPECS}
     | {"reception_cmd": ("own", "all"), "presence": ("own", "all")},
+    # `arkaden web`: commands for every counter (it checks itself which desk may use which); the waiting list
+    # and audit events it shows; look-ups and desk questions as itself; no check-ins, reception actions, errors
+    "web": {"checkin": ("-", "-"), "lookup": ("own", "-"), "counter_cmd": ("all", "-"), "reception_cmd": ("-", "-"),
+            "desk_lookup": ("own", "-"), "reply": ("-", "own"), "call": ("-", "all"), "board": ("-", "all"),
+            "queue": ("-", "all"), "counter_state": ("-", "all"), "tickets": ("-", "all"), "event": ("-", "all"),
+            "error": ("-", "-"), "presence": ("own", "core")},
 }
 INTENDED["bridge"] = INTENDED["button_box"]  # for each of its boxes, what the box may do
 
@@ -52,11 +58,14 @@ USERS: dict[str, tuple[str, set[str]]] = {
     "button_box": ("box-abh-1", {"box-abh-1", "abh-1"}),
     "bridge": ("buttons", {"buttons", "box-abh-1", "abh-1"}),
     "reception": ("reception", {"reception"}),
+    "web": ("web", {"web"}),
 }
 PARAMS = {
-    "kiosk": ["kiosk-1", "kiosk-2"], "counter": ["abh-1", "abh-2"], "desk": ["reception", "reception-2"],
+    # check-ins and look-ups are sent as {kiosk}: kiosks and web servers
+    "kiosk": ["kiosk-1", "kiosk-2", "web", "web-2"], "counter": ["abh-1", "abh-2"],
+    "desk": ["reception", "reception-2"], "web": ["web", "web-2"],
     "device": ["core", "kiosk-1", "kiosk-2", "display-1", "display-2", "box-abh-1", "box-abh-2", "reception",
-               "buttons"],
+               "buttons", "web", "web-2"],
     "service": ["aufenthalt"], "type": ["ticket_called"],
 }
 NOT_AUTHORIZED = 0x87
@@ -356,3 +365,118 @@ def test_core_command_logs_in_with_its_bundle_and_serves_a_kiosk_over_tls(tmp_pa
                 core.wait()
             log.close()
             broker.stop()
+
+
+def test_web_server_serves_https_with_its_provisioned_bundle(tmp_path: Path) -> None:
+    """`arkaden web` with the bundle `arkaden provision` wrote: HTTPS that the site CA vouches for, and a
+    broker login over TLS with its own certificate (its health page says so only once it is connected)."""
+    import ssl
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from arkaden_cli.dev_broker import free_port
+
+    _, out = provisioned(tmp_path)
+    broker = SecureBroker(out, tmp_path / "broker")
+    broker.start()
+    bundle, port = out / "devices" / "web", free_port()
+    log = (tmp_path / "web.log").open("wb")
+    web = subprocess.Popen(
+        [sys.executable, "-m", "arkaden_cli", "web", "--site", str(tmp_path / "site.toml"), "--device", "web",
+         "--broker-config", str(bundle / "device.toml"), "--port", str(broker.tls_port),
+         "--https-cert", str(bundle / "https.crt"), "--https-key", str(bundle / "https.key"),
+         "--users", str(tmp_path / "users.json"), "--listen", f"127.0.0.1:{port}"], stdout=log, stderr=log)
+    trusting = ssl.create_default_context(cafile=str(out / "ca" / "ca.crt"))
+    try:
+        health = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and web.poll() is None:
+            try:
+                health = httpx.get(f"https://127.0.0.1:{port}/healthz", verify=trusting, timeout=2)
+                if health.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        assert health is not None and health.status_code == 200 and health.text == "ok", \
+            (tmp_path / "web.log").read_text(errors="replace")[-3000:] + broker.log()[-2000:]
+        # a browser without the site CA refuses the certificate
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(f"https://127.0.0.1:{port}/healthz", verify=ssl.create_default_context(), timeout=5)
+    finally:
+        web.terminate()
+        try:
+            web.wait(20)
+        finally:
+            if web.poll() is None:
+                web.kill()
+                web.wait()
+            log.close()
+            broker.stop()
+
+
+DEPLOYMENT = Path(__file__).resolve().parents[1] / "docs" / "deployment.md"
+
+
+def test_the_broker_logs_what_deployment_md_tells_the_reader_to_look_for(secure: tuple[SecureBroker, Path]) -> None:
+    """The check after installing Mosquitto: the file the docs name is Debian's log, and the quoted line is in it
+    at the log level the production drop-in sets."""
+    import re
+
+    broker, _ = secure
+    line = next(ln for ln in DEPLOYMENT.read_text().splitlines() if "mosquitto.log" in ln and ln.startswith("tail"))
+    command, _, comment = line.partition("#")
+    debian = Path("/etc/mosquitto/mosquitto.conf")
+    assert debian.exists(), f"{debian} missing: install the Debian package 'mosquitto'"
+    log_dest = re.search(r"^log_dest file (\S+)$", debian.read_text(), flags=re.MULTILINE)
+    assert log_dest is not None and command.split()[-1] == log_dest.group(1), (command, log_dest)
+    quoted = re.findall(r'"([^"]+)"', comment)
+    assert quoted and quoted[-1] == "Error:", comment
+    wanted = quoted[0].replace("8883", str(broker.tls_port))
+    assert wanted in broker.log(), f"{wanted!r} not in the broker's log:\n{broker.log()[-2000:]}"
+    assert "Error:" not in broker.log()
+
+
+@pytest.mark.slow  # provisions twice and starts the broker twice
+def test_a_rotated_certificate_keeps_its_open_connection_until_the_broker_restarts(tmp_path: Path) -> None:
+    """Why deployment.md says `restart`, not `reload`, after --rotate: Mosquitto checks a certificate only in the
+    TLS handshake. A reload refuses the old certificate to new connections, but one opened before keeps its rights."""
+    import signal
+    import time
+
+    site, out = provisioned(tmp_path)
+    old = tmp_path / "old"
+    shutil.copytree(out / "devices" / "kiosk-1", old)
+    stale = BrokerAuth(ca=old / "ca.crt", cert=old / "client.crt", key=old / "client.key")
+    broker = SecureBroker(out, tmp_path / "broker")
+    broker.start()
+    thief, observer = Recorder("stolen-kiosk", stale), None
+    try:
+        assert not thief.connect("localhost", broker.tls_port).is_failure  # type: ignore[attr-defined]
+        observer = connect(broker, out, "core", "observer")
+        observer.subscribe(f"{ROOT}/mini/presence/#")
+        provision(site, out, Options(broker_hosts=("localhost",), bridges=BRIDGES, web_names=("127.0.0.1",),
+                                     rotate=frozenset({"kiosk-1"})))
+        assert broker._proc is not None
+        broker._proc.send_signal(signal.SIGHUP)  # what `systemctl reload mosquitto` does
+        deadline = time.monotonic() + 10
+        while "Reloading config." not in broker.log() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "Reloading config." in broker.log(), broker.log()[-2000:]  # the line the docs quote
+        assert _tls_refused(broker, stale), "after the reload a new connection with the old certificate is refused"
+        assert not thief.publish(f"{ROOT}/mini/presence/kiosk-1", b"still here").is_failure  # type: ignore[attr-defined]
+        assert observer.wait_for_payload(b"still here"), "the open connection lost its rights at the reload"
+        broker.stop()
+        broker.start()  # `systemctl restart mosquitto`
+        with thief.cv:
+            assert thief.cv.wait_for(lambda: thief.disconnected, 10), "the restart must close the old connection"
+        assert _tls_refused(broker, stale)
+        assert not _tls_refused(broker, bundle_auth(out, "kiosk-1"))  # the new bundle works
+    finally:
+        for rec in (thief, observer):
+            if rec is not None:
+                rec.close()
+        broker.stop()

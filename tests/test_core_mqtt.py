@@ -9,13 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from arkaden_cli.dev_broker import MosquittoBroker
 from queue_core.runner import CoreRunner
 from queue_core.service import QueueService
 from queue_core.store import Store
 
-from .engine_helpers import MINI, mini_site
+from .engine_helpers import DESK_WEB, MINI, service_site
 from .mqtt_helpers import Device
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 def core(fresh_broker: MosquittoBroker, tmp_path: Path):
     store = Store(f"sqlite:///{tmp_path / 'core.db'}")
     store.migrate()
-    runner = CoreRunner(QueueService(mini_site(), store, always_open=True), fresh_broker.host, fresh_broker.port,
+    runner = CoreRunner(QueueService(service_site(), store, always_open=True), fresh_broker.host, fresh_broker.port,
                         client_id=f"core-{tmp_path.name}")
     runner.start()
     assert runner.wait_connected(10), "core did not connect to the broker"
@@ -36,7 +38,8 @@ def core(fresh_broker: MosquittoBroker, tmp_path: Path):
 
 def test_a_morning_through_the_broker(core: CoreRunner, fresh_broker: MosquittoBroker) -> None:
     kiosk = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")
-    desk = Device(fresh_broker.host, fresh_broker.port, "mini", "box-abh-1")
+    desk = Device(fresh_broker.host, fresh_broker.port, "mini", DESK_WEB)   # a desk page commands any counter
+    reception = Device(fresh_broker.host, fresh_broker.port, "mini", "reception")
     t = kiosk.topics
     try:
         numbers = [kiosk.request(t.checkin("kiosk-1"), {"concern": c})["ticket"]["number"]
@@ -60,7 +63,8 @@ def test_a_morning_through_the_broker(core: CoreRunner, fresh_broker: MosquittoB
         assert desk.request(t.counter_cmd("jc-2"), {"action": "next"})["number"] == "J-001"
         desk.request(t.counter_cmd("jc-1"), {"action": "done"})
         # reception: A-002 is back after the no-show
-        r = desk.request(t.reception_cmd("reception"), {"action": "return", "ticket": "A-002", "operator": "frau-k"})
+        r = reception.request(t.reception_cmd("reception"),
+                              {"action": "return", "ticket": "A-002", "operator": "frau-k"})
         assert r["ok"]
         # the retained board shows the current calls; a display that connects now gets it at once
         late = Device(fresh_broker.host, fresh_broker.port, "mini", "display-1")
@@ -82,13 +86,14 @@ def test_a_morning_through_the_broker(core: CoreRunner, fresh_broker: MosquittoB
     finally:
         kiosk.close()
         desk.close()
+        reception.close()
 
 
 def test_commands_sent_while_the_core_restarts_are_not_lost(fresh_broker: MosquittoBroker, tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'core.db'}"
     store = Store(db)
     store.migrate()
-    runner = CoreRunner(QueueService(mini_site(), store, always_open=True), fresh_broker.host, fresh_broker.port,
+    runner = CoreRunner(QueueService(service_site(), store, always_open=True), fresh_broker.host, fresh_broker.port,
                         client_id="core-restart")
     runner.start()
     assert runner.wait_connected(10)
@@ -98,8 +103,11 @@ def test_commands_sent_while_the_core_restarts_are_not_lost(fresh_broker: Mosqui
         runner.stop()  # a clean stop keeps the session (clean_start=False, session expiry)
         # sent while the core is away: the broker queues it in the core's session
         body = {"v": 1, "id": "while-away", "concern": "job"}
-        kiosk.client.publish(kiosk.topics.checkin("kiosk-1"), json.dumps(body).encode(), qos=1).wait_for_publish(5)
-        again = CoreRunner(QueueService(mini_site(), store, always_open=True), fresh_broker.host, fresh_broker.port,
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic, props.CorrelationData = kiosk.reply_topic, b"while-away"
+        kiosk.client.publish(kiosk.topics.checkin("kiosk-1"), json.dumps(body).encode(), qos=1,
+                             properties=props).wait_for_publish(5)
+        again = CoreRunner(QueueService(service_site(), store, always_open=True), fresh_broker.host, fresh_broker.port,
                            client_id="core-restart")
         again.start()
         assert again.wait_connected(10)
@@ -170,6 +178,10 @@ def test_core_survives_a_broker_restart_and_republishes_the_board(
     try:
         board = display.wait_for(t.board(), lambda m: True, timeout=10)  # republished by the core
         assert {q["service"]: q["waiting"] for q in board["queues"]}["jobcenter"] == 1
-        assert display.request(t.checkin("kiosk-1"), {"concern": "job"})["ticket"]["number"] == "J-002"
+        again = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")   # the kiosk reconnects too
+        try:
+            assert again.request(t.checkin("kiosk-1"), {"concern": "job"})["ticket"]["number"] == "J-002"
+        finally:
+            again.close()
     finally:
         display.close()

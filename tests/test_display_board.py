@@ -21,6 +21,11 @@ def site_with_displays():  # type: ignore[no-untyped-def]
     return parse_site(text)
 
 
+def at_t0() -> datetime:
+    """The wall clock of these tests: the morning of T0 (the display shows only that day's calls)."""
+    return T0
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.t = 1000.0
@@ -46,7 +51,7 @@ def board(current: list[dict], recent: list[dict], waiting: dict[str, tuple[int,
 
 
 def test_board_a_display_shows_only_its_agencies() -> None:
-    m = BoardModel(site_with_displays(), "jc-only")
+    m = BoardModel(site_with_displays(), "jc-only", now=at_t0)
     assert m.apply_board(board([call("A-001", "abh-1", 2), call("J-004", "jc-1", 1)], [call("J-001", "jc-2")],
                                {"aufenthalt": (5, 30), "jobcenter": (2, 10), "leistung": (3, 25)}))
     assert [c.number for c in m.current] == ["J-004"]
@@ -59,7 +64,7 @@ def test_board_a_display_shows_only_its_agencies() -> None:
 def test_board_a_new_call_goes_on_top_and_blinks_for_its_time() -> None:
     clock = FakeClock()
     m = BoardModel(site_with_displays(), "display-1", BoardSettings(highlight_seconds=10, blink_period=0.5),
-                   clock=clock)
+                   clock=clock, now=at_t0)
     m.apply_board(board([call("A-001", "abh-1", 0)], [], {"aufenthalt": (1, 20)}))
     shown = m.apply_call(p.TicketCalled(**call("J-002", "jc-1", 5)).model_dump(mode="json"))
     assert shown is not None and [c.number for c in m.current] == ["J-002", "A-001"]
@@ -76,7 +81,7 @@ def test_board_a_new_call_goes_on_top_and_blinks_for_its_time() -> None:
 
 def test_board_a_recall_blinks_again_and_the_counter_keeps_one_row() -> None:
     clock = FakeClock()
-    m = BoardModel(site_with_displays(), "display-1", clock=clock)
+    m = BoardModel(site_with_displays(), "display-1", clock=clock, now=at_t0)
     m.apply_call(p.TicketCalled(**call("A-001", "abh-1", 0)).model_dump(mode="json"))
     clock.t += 30
     m.expire()
@@ -89,7 +94,7 @@ def test_board_a_recall_blinks_again_and_the_counter_keeps_one_row() -> None:
 
 
 def test_board_overflowing_calls_move_to_recent_and_everything_stays_bounded() -> None:
-    m = BoardModel(site_with_displays(), "display-1", BoardSettings(current_slots=2, recent_slots=3))
+    m = BoardModel(site_with_displays(), "display-1", BoardSettings(current_slots=2, recent_slots=3), now=at_t0)
     counters = ["abh-1", "abh-2", "jc-1", "jc-2"]
     for i in range(500):
         m.apply_call(p.TicketCalled(**call(f"A-{i % 999 + 1:03d}", counters[i % 4], i)).model_dump(mode="json"))
@@ -100,7 +105,7 @@ def test_board_overflowing_calls_move_to_recent_and_everything_stays_bounded() -
 
 
 def test_board_invalid_messages_are_ignored() -> None:
-    m = BoardModel(site_with_displays(), "display-1")
+    m = BoardModel(site_with_displays(), "display-1", now=at_t0)
     assert not m.apply_board({"v": 1, "current": "nope"})
     assert m.apply_call({"v": 1, "number": "A-001"}) is None
     assert m.current == [] and m.calls_received == 0
@@ -108,7 +113,7 @@ def test_board_invalid_messages_are_ignored() -> None:
 
 def test_board_hint_rotates_through_the_site_languages() -> None:
     clock = FakeClock()
-    m = BoardModel(site_with_displays(), "display-1", BoardSettings(hint_seconds=6), clock=clock)
+    m = BoardModel(site_with_displays(), "display-1", BoardSettings(hint_seconds=6), clock=clock, now=at_t0)
     clock.t = 0
     seen = []
     for _ in range(4):
@@ -119,11 +124,11 @@ def test_board_hint_rotates_through_the_site_languages() -> None:
 
 def test_board_unknown_display_is_refused() -> None:
     with pytest.raises(KeyError, match="no display 'nope'"):
-        BoardModel(site_with_displays(), "nope")
+        BoardModel(site_with_displays(), "nope", now=at_t0)
 
 
 def test_board_wall_time_is_local() -> None:
-    m = BoardModel(site_with_displays(), "display-1")
+    m = BoardModel(site_with_displays(), "display-1", now=at_t0)
     assert m.wall_time(datetime(2026, 7, 1, 8, 5, tzinfo=UTC)) == "10:05"
 
 
@@ -133,7 +138,7 @@ def later(number: str, room: str, agency: str, minutes: int) -> dict:
 
 
 def test_board_later_list_shows_this_displays_numbers_soonest_first() -> None:
-    m = BoardModel(site_with_displays(), "jc-only", BoardSettings(later_slots=2))
+    m = BoardModel(site_with_displays(), "jc-only", BoardSettings(later_slots=2), now=at_t0)
     data = board([], [], {"jobcenter": (1, 10)})
     data["later"] = [later("J-009", "1.07", "JC", 50), later("A-003", "E.01", "ABH", 5),
                      later("J-004", "1.07", "JC", 20), later("J-012", "1.07", "jc", 30)]
@@ -144,7 +149,7 @@ def test_board_later_list_shows_this_displays_numbers_soonest_first() -> None:
 
 
 def test_board_later_number_leaves_the_list_when_it_is_called_and_an_empty_list_clears_it() -> None:
-    m = BoardModel(site_with_displays(), "display-1")
+    m = BoardModel(site_with_displays(), "display-1", now=at_t0)
     data = board([], [], {})
     data["later"] = [later("J-004", "1.07", "JC", 20), later("A-003", "E.01", "ABH", 25)]
     m.apply_board(data)
@@ -152,3 +157,35 @@ def test_board_later_number_leaves_the_list_when_it_is_called_and_an_empty_list_
     assert [x.number for x in m.later] == ["A-003"] and m.current[0].number == "J-004"
     m.apply_board(board([], [], {}))
     assert m.later == []
+
+
+def test_board_without_a_broker_at_the_start_says_connecting_then_no_connection() -> None:
+    from display_app.board_model import CONNECT_GRACE_S
+
+    clock = FakeClock()
+    m = BoardModel(site_with_displays(), "display-1", clock=clock, now=at_t0)
+    assert not m.connection_lost()                 # "Verbinde …" while it may still come
+    clock.t += CONNECT_GRACE_S
+    assert m.connection_lost()                     # then "Keine Verbindung", not "connecting" for ever
+    m.set_connected(True)
+    assert not m.connection_lost()
+    m.set_connected(False)
+    assert m.connection_lost()
+
+
+def test_board_a_call_made_while_the_display_reconnected_is_highlighted_and_announced_once() -> None:
+    """tests/faults found it: a call published while a display resubscribed reaches it only on the board (its
+    session keeps nothing). A recent one counts as new; an old one, or any on the first board, does not."""
+    clock = FakeClock()
+    m = BoardModel(site_with_displays(), "display-1", clock=clock, now=at_t0)
+    assert m.apply_board(board([call("A-001", "abh-1", -5)], [], {"aufenthalt": (1, 5)}))   # at the start
+    assert m.take_missed() == [] and not m.lit(m.current[0])
+    m.apply_call(call("A-002", "abh-2"))                                       # an event as usual
+    missed_board = board([call("A-003", "abh-1"), call("A-002", "abh-2"), call("J-001", "jc-1", -2)], [],
+                         {"aufenthalt": (0, 0)})
+    assert m.apply_board(missed_board)
+    missed = m.take_missed()
+    assert [c.number for c in missed] == ["A-003"]            # J-001 is 2 minutes old: not announced as new
+    assert m.lit(next(c for c in m.current if c.number == "A-003"))
+    assert m.apply_board(missed_board) and m.take_missed() == []   # the same board again: once only
+    assert m.calls_missed == 1

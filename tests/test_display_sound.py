@@ -63,6 +63,17 @@ def test_sound_announcement_texts_and_espeak_command(tmp_path: Path) -> None:
     assert a.texts == (("de", "Nummer J 17, bitte zu Raum 1 07, Platz 2."),
                        ("en", "Number J 17, please go to room 1 07, Platz 2."))
     assert announcement_for("J-017", "1.07", "Platz 2", [], translations().gettext).texts == ()
+    # the client's own language after the site's, once; none twice when it is German
+    ar = announcement_for("J-017", "1.07", "Platz 2", ["de"], translations().gettext, "ar")
+    assert [lang for lang, _ in ar.texts] == ["de", "ar"] and ar.fallback is None
+    assert "J 17" in ar.texts[1][1] and ar.texts[1][1] != ar.texts[0][1]
+    assert announcement_for("J-017", "1.07", "x", ["de"], translations().gettext, "de").texts == (
+        ("de", "Nummer J 17, bitte zu Raum 1 07, x."),)
+    # no voice (Tigrinya, Pashto): a chime, then number and room one character at a time in English
+    ti = announcement_for("J-017", "E.04", "Platz 2", ["de"], translations().gettext, "ti")
+    assert [lang for lang, _ in ti.texts] == ["de"] and ti.fallback == ("en", "Number J, 1, 7. Room E, 0, 4.")
+    assert announcement_for("S-105", "1.08", "B", [], translations().gettext, "ps").fallback == (
+        "en", "Number S, 1, 0, 5. Room 1, 0, 8.")
     assert spoken_number("A-007") == "A 7" and spoken_number("odd") == "odd" and spoken_room("E.01") == "E 01"
     cmd = espeak_command("Nummer A 7", "kmr", tmp_path / "x.wav")
     assert cmd == ["espeak-ng", "-v", "ku", "-s", "140", "-w", str(tmp_path / "x.wav"), "--", "Nummer A 7"]
@@ -96,6 +107,8 @@ def test_sound_espeak_ng_really_speaks_into_a_wav_then_the_player_plays_it(tmp_p
 
 def test_sound_the_shipped_gong_is_what_make_gong_makes(tmp_path: Path) -> None:
     assert make_gong.GONG.read_bytes() == make_gong.wav_bytes(), "run python -m display_app.make_gong"
+    assert make_gong.CHIME.read_bytes() == make_gong.chime_bytes(), "run python -m display_app.make_gong"
+    assert make_gong.CHIME.read_bytes() != make_gong.GONG.read_bytes()
     with wave.open(str(make_gong.GONG)) as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, make_gong.RATE)
         assert 1.5 < w.getnframes() / w.getframerate() < 3

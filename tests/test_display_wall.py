@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from PIL import Image
 
 from arkaden_cli.dev_broker import MosquittoBroker
 from queue_core.runner import CoreRunner
-from queue_core.service import QueueService
+from queue_core.service import Incoming, QueueService
 from queue_core.store import Store
 
 from .conftest import XServer
@@ -50,11 +51,12 @@ def test_display_call_through_the_core_is_shown_and_survives_a_broker_restart(
     for stale in out.glob("stage-*"):
         stale.unlink()
     kiosk = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")
+    box = Device(fresh_broker.host, fresh_broker.port, "mini", "box-abh-1")   # a counter's command comes from its box
     proc = None
     try:
         for concern in ("residence", "residence", "job"):
             assert kiosk.request(kiosk.topics.checkin("kiosk-1"), {"concern": concern})["ok"]
-        assert kiosk.request(kiosk.topics.counter_cmd("abh-1"), {"action": "next"})["number"] == "A-001"
+        assert box.request(box.topics.counter_cmd("abh-1"), {"action": "next"})["number"] == "A-001"
         proc = subprocess.Popen([sys.executable, "-m", "tests.ui.display_drive", "call", str(MINI), "display-1",
                                  str(fresh_broker.port), str(out)], cwd=REPO, env=xserver.env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -68,12 +70,13 @@ def test_display_call_through_the_core_is_shown_and_survives_a_broker_restart(
         if proc is not None and proc.poll() is None:
             proc.kill()
         kiosk.close()
+        box.close()
         core.stop()
         store.close()
     r = json.loads((out / "display-call.json").read_text())
     assert r["boot"]["current"] == ["A-001"]                    # retained board at boot
-    assert r["reply"]["ok"] and r["reply"]["number"] == "A-002"
-    assert r["first_row"] == {"number": "A-002", "room": "Raum E.01", "counter": "Schalter 2", "agency": "ABH",
+    assert r["reply"]["number"] == "A-002"
+    assert r["first_row"] == {"number": "A-002", "room": "E.01", "counter": "Schalter 2", "agency": "ABH",
                               "bright": True}
     assert r["called"]["current"] == ["A-002", "A-001"]
     assert r["called"]["queues"] == {"ABH": "0", "JC": "1"}
@@ -103,4 +106,128 @@ def test_display_memory_widgets_and_timers_stay_flat_over_2000_calls(
     assert after["widgets"] == before["widgets"]
     assert after["clock_events"] == before["clock_events"]
     assert after["sound_overlaps"] == 0
-    assert len(after["current"]) == 4 and len(after["recent"]) == 6
+    assert len(after["current"]) == 3 and len(after["recent"]) == 6
+
+
+MIDNIGHT_OUT = REPO / "artifacts" / "display-midnight"
+
+
+def _fresh_out() -> Path:
+    MIDNIGHT_OUT.mkdir(parents=True, exist_ok=True)
+    for stale in [*MIDNIGHT_OUT.glob("stage-*"), *MIDNIGHT_OUT.glob("shown-*")]:
+        stale.unlink()
+    return MIDNIGHT_OUT
+
+
+def test_display_midnight_clears_yesterdays_calls_and_a_handler_that_raises_does_not_stop_the_app(
+        fresh_broker: MosquittoBroker, xserver: XServer) -> None:
+    # issue 15, item 10 and "one exception in a Kivy bridge callback stops the app", in the real app under Xvfb
+    from datetime import datetime, timedelta
+
+    import queue_protocol as p
+    from device_link.mqtt_client import make_client
+
+    site = mini_site()
+    out = _fresh_out()
+    morning = datetime(2026, 11, 24, 7, 0, tzinfo=site.tz)
+    evening = morning - timedelta(hours=13)     # 18:00 the day before: the last board of that day, still retained
+    last = [p.BoardCall(number=n, counter=c, counter_label="Schalter 1", room="E.01", floor=0, agency="ABH",
+                        at=evening - timedelta(minutes=m))
+            for n, c, m in (("A-099", "abh-1", 2), ("A-098", "abh-2", 9))]
+    old = p.BoardState(current=last[:1], recent=last[1:], at=evening, queues=[
+        p.BoardQueue(service=s.id, agency=s.agency, waiting=5, estimated_wait_min=40) for s in site.services])
+    client = make_client("midnight-test")
+    client.connect(fresh_broker.host, fresh_broker.port)
+    client.loop_start()
+    client.publish(p.Topics("mini").board(), old.to_bytes(), qos=1, retain=True).wait_for_publish(5)
+    client.disconnect()
+    client.loop_stop()
+    proc = subprocess.run([sys.executable, "-m", "tests.ui.midnight_drive", "midnight", str(MINI), "display-1",
+                           str(fresh_broker.port), str(out), morning.isoformat()],
+                          cwd=REPO, env=xserver.env(), capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads((out / "midnight.json").read_text())
+    assert r["morning"]["current"] == [] and r["morning"]["recent"] == []        # last evening's board: nothing
+    assert r["morning"]["queues"] == {"ABH": "0", "JC": "0"}
+    assert r["evening"]["current"] == ["J-018", "A-031"] and r["evening"]["recent"] == ["A-030", "J-017"]
+    assert r["after_midnight"]["current"] == [] and r["after_midnight"]["recent"] == []
+    assert r["after_midnight"]["queues"] == {"ABH": "0", "JC": "0"}
+    assert r["messages_over_midnight"] == 0                  # cleared by the display's own timer
+    assert r["after_error"]["current"] == ["A-001"] and r["after_error"]["bridge_failures"] == 1
+    assert "failed on the Kivy thread (message on arkaden/v1/mini/public/call)" in proc.stderr
+    assert "RuntimeError: injected" in proc.stderr
+    for name in ("before-midnight-de", "after-midnight-ar", "after-error-de"):
+        assert Image.open(out / f"{name}.png").size == (1920, 1080)
+
+
+OUTAGE_S = float(os.environ.get("ARKADEN_OUTAGE_S", "20"))  # paho's reconnect delay is at its 5 s cap after ~7 s:
+# 20 s behaves like two minutes (ARKADEN_OUTAGE_S=120 for the issue's full two minutes)
+
+
+@pytest.mark.slow  # the broker is away for OUTAGE_S
+def test_display_started_without_a_broker_and_after_an_outage_shows_the_cores_board_again(
+        fresh_broker: MosquittoBroker, xserver: XServer, tmp_path: Path) -> None:
+    # issue 15: "no connection" while the broker is away (also from the start), then the right board again:
+    # the core restarted during the outage with a changed board, which the display must show (not its old one)
+    site = mini_site()
+    out = _fresh_out()
+    store = Store(f"sqlite:///{tmp_path / 'core.db'}")
+    store.migrate()
+    core = CoreRunner(QueueService(site, store, always_open=True), fresh_broker.host, fresh_broker.port,
+                      client_id="core-outage-test")
+    core.start()
+    assert core.wait_connected(10)
+    kiosk = Device(fresh_broker.host, fresh_broker.port, "mini", "kiosk-1")
+    box = Device(fresh_broker.host, fresh_broker.port, "mini", "box-abh-1")
+    try:
+        for _ in range(3):
+            assert kiosk.request(kiosk.topics.checkin("kiosk-1"), {"concern": "residence"})["ok"]
+        assert box.request(box.topics.counter_cmd("abh-1"), {"action": "next"})["number"] == "A-001"
+    finally:
+        kiosk.close()
+        box.close()
+    fresh_broker.stop()
+    proc = subprocess.Popen([sys.executable, "-m", "tests.ui.midnight_drive", "outage", str(MINI), "display-1",
+                             str(fresh_broker.port), str(out)], cwd=REPO, env=xserver.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = None
+    try:
+        _wait_file(out / "shown-start-no-broker", proc)
+        fresh_broker.start()
+        (out / "stage-broker-up").write_text(str(time.monotonic()))
+        _wait_file(out / "shown-first-board", proc)
+        fresh_broker.stop()
+        lost = time.monotonic()
+        _wait_file(out / "shown-lost", proc)
+        core.stop()
+        # meanwhile the core's server restarts, and a counter calls the next client (taken from its store)
+        offline = QueueService(site, store, always_open=True)
+        topics = offline.topics
+        body = json.dumps({"v": 1, "id": "outage-next", "action": "next"}).encode()
+        offline.handle(Incoming(topics.counter_cmd("abh-1"), body, topics.reply("box-abh-1"), b"c"))
+        assert offline.state.counters["abh-1"].ticket is not None
+        second = CoreRunner(QueueService(site, store, always_open=True), fresh_broker.host, fresh_broker.port,
+                            client_id="core-outage-test")
+        second.start()
+        time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - lost)))
+        fresh_broker.start()
+        (out / "stage-broker-back").write_text(str(time.monotonic()))
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if second is not None:
+            second.stop()
+        store.close()
+    r = json.loads((out / "outage.json").read_text())
+    assert r["connecting"]["status"].startswith("Verbinde")
+    assert r["start_no_broker"]["connected"] is False and "Keine Verbindung" in r["start_no_broker"]["status"]
+    assert r["start_no_broker"]["current"] == []
+    assert r["first_board"]["current"] == ["A-001"] and r["first_board"]["status"] == ""
+    assert r["lost"]["connected"] is False and "Keine Verbindung" in r["lost"]["status"]
+    assert r["back"]["current"] == ["A-002"] and r["back"]["recent"] == ["A-001"] and r["back"]["status"] == ""
+    assert r["back"]["queues"] == {"ABH": "1", "JC": "0"}
+    # the times (measured, not asserted: speed goes to the benchmark) are in the JSON and printed
+    print(f"board after the broker came: {r['first_board_s']:.1f} s at the start, "
+          f"{r['back_board_s']:.1f} s after the two-minute outage")

@@ -152,7 +152,7 @@ def test_counter_commands_in_the_wrong_state_are_rejected() -> None:
     assert exc.value.code == "no_current_ticket"
     with pytest.raises(Rejected) as exc:
         d.counter("nowhere", "next")
-    assert exc.value.code == "unknown_counter"
+    assert exc.value.code == "unknown_device"
     d.check_in("aufenthalt")
     d.counter("abh-1", "next")
     d.counter("abh-1", "start")

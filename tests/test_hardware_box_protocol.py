@@ -193,6 +193,7 @@ def test_box_handle_guards_next_and_makes_ids_from_box_boot_and_seq() -> None:
         handle.on_key(bp.Key(2, "NEXT"))  # within 1.5 s of the last NEXT: acknowledged, not sent
         clock.t += 0.2
         handle.on_key(bp.Key(3, "DONE"))
+        _wait(lambda: b"ACK 3\n" in lines.out)  # a box sends its next press once this one is acknowledged
         handle.on_key(bp.Key(4, "NEXT"))  # 1.6 s after the first NEXT
         _wait(lambda: b"ACK 4\n" in lines.out)
         assert b"ACK 2\n" in lines.out

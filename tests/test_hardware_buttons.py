@@ -321,6 +321,25 @@ def test_buttons_a_press_before_hello_is_not_taken_and_unknown_boxes_are_ignored
     assert rig.bridge.totals()["unknown_box"] == 1 and rig.bridge.totals()["before_hello"] >= 1
 
 
+def test_buttons_a_press_before_hello_counts_from_when_it_was_first_seen(rig: Rig) -> None:
+    rig.check_in("residence", 2)
+    rig.bridge.give_up_s = 2.0
+    rig.box.wait_line(lambda line: line == "WHO")
+    rig.box.send("KEY 1 NEXT\n")  # pressed before the box said who it is: its 2 s start now
+    time.sleep(2.1)
+    mark = rig.box.mark()
+    rig.box.send(f"HELLO box-abh-1 1.0 {BOOT}\n")
+    rig.box.wait_line(lambda line: line.startswith("SHOW ") and line not in ("SHOW NO DATA", "SHOW OFFLINE"),
+                      since=mark)
+    press(rig.box, 1, "NEXT")  # its re-send after the HELLO: settled as not sent
+    rig.box.wait_line(lambda line: line == "SHOW NOT SENT", since=mark)
+    handle = rig.bridge.handles["box-abh-1"]
+    assert handle.counts["expired"] == 1 and handle.counts["applied"] == 0
+    press(rig.box, 2, "NEXT")
+    rig.wait_call("abh-1", "A-001")
+    assert handle.counts["applied"] == 1 and rig.calls("abh-1") == ["A-001"]
+
+
 def test_buttons_a_box_mapped_by_its_configured_path(rig: Rig) -> None:
     rig.check_in("job", 1)
     hello(rig.desk, box_id="box-unset", boot="c0ffee")
@@ -354,7 +373,8 @@ def test_buttons_broker_down_presses_wait_for_the_box_and_apply_once(rig: Rig) -
     assert rig.bridge.totals()["offline"] >= 2
 
 
-def test_buttons_core_down_a_press_is_kept_and_applied_once_when_it_returns(rig: Rig) -> None:
+def test_buttons_core_down_briefly_a_press_is_kept_and_applied_once_when_it_returns(rig: Rig) -> None:
+    """The core back within the press's life (15 s, the firmware's give-up time): applied, once."""
     rig.check_in("residence", 3)
     hello(rig.box)
     rig.core.stop()
@@ -369,6 +389,36 @@ def test_buttons_core_down_a_press_is_kept_and_applied_once_when_it_returns(rig:
     press(rig.box, 10, "DONE")
     assert rig.calls("abh-1") == ["A-001"]
     assert [e.type for e in rig.store.event_rows()].count("ticket_called") == 1
+    assert "SHOW NOT SENT" not in rig.box.lines[mark:]
+
+
+def test_buttons_core_down_past_the_deadline_a_press_never_fires(rig: Rig) -> None:
+    """The box gave the press up (NOT SENT): when the core returns, nobody is called to the desk.
+
+    Until issue 15 this test asserted the opposite: the bridge kept re-sending for as long as the core was
+    away and the press called a client whenever the core came back, minutes after the box showed NOT SENT.
+    """
+    rig.check_in("residence", 3)
+    rig.bridge.give_up_s = 2.0  # a box that gives up after 2 s (the handle is made at HELLO, with this time)
+    hello(rig.box)
+    rig.core.stop()
+    mark = rig.box.mark()
+    press(rig.box, 9, "NEXT", acked=False)
+    time.sleep(1.0)
+    press(rig.box, 9, "NEXT", acked=False)  # the box re-sends every second
+    rig.box.wait_line(lambda line: line == "SHOW NOT SENT", since=mark, timeout=10)  # given up, as the box did
+    assert "ACK 9" in rig.box.lines[mark:]  # settled: a box that still holds it stops re-sending
+    time.sleep(0.5)  # past the message expiry the command carried (the broker held it for the core)
+    press(rig.box, 9, "NEXT")  # a late re-send is acknowledged, not sent
+    rig.start_core()
+    assert rig.check_in("job") == ["J-001"]  # the core has taken what waited for it at the broker
+    assert "ticket_called" not in [e.type for e in rig.store.event_rows()]
+    assert rig.calls("abh-1") == []
+    handle = rig.bridge.handles["box-abh-1"]
+    assert handle.counts["expired"] == 1 and handle.counts["applied"] == 0
+    press(rig.box, 10, "NEXT")  # the counsellor's next press works as usual
+    rig.wait_call("abh-1", "A-001")
+    assert rig.calls("abh-1") == ["A-001"]
 
 
 def test_buttons_the_bridge_command_line_runs(tmp_path: Path, fresh_broker: MosquittoBroker) -> None:

@@ -23,7 +23,7 @@ from queue_core.store import BookingInput, Store
 from queue_rules import codes
 from queue_rules.site import Site, parse_site
 
-from .engine_helpers import MINI, Clock, book
+from .engine_helpers import MINI, Clock, book, counter_reply, service_site
 
 REAL = Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml"
 KIOSK = "kiosk-eingang"
@@ -42,7 +42,7 @@ def kia() -> Site:
 
 @pytest.fixture(scope="module")
 def mini() -> Site:
-    return load_site(MINI)
+    return service_site()
 
 
 _ids = iter(range(1, 10**9))
@@ -75,7 +75,7 @@ class Desk:
     def counter(self, counter_id: str, action: str, cid: str | None = None, **kw: Any) -> dict[str, Any]:
         t = self.svc.topics
         return self.send(t.counter_cmd(counter_id), {"id": cid or f"x{next(_ids)}", "action": action, **kw},
-                         t.reply(counter_id))
+                         counter_reply(self.svc.site, t, counter_id))
 
     def reception(self, action: str, ticket: str, **kw: Any) -> dict[str, Any]:
         t, desk_id = self.svc.topics, self.svc.site.reception[0].id
@@ -412,7 +412,10 @@ def test_a_second_book_with_the_same_command_id_books_one_slot(store: Store, kia
                         slot=local(11, 0).isoformat()) == first
     restart(desk)
     assert desk.counter("jobcenter-1", "book", cid="bk", to_service="anerkennung",
-                        slot=local(11, 40).isoformat()) == first
+                        slot=local(11, 0).isoformat()) == first
+    # the same id for another slot is another command: refused, never answered with the first one's reply
+    reused = desk.counter("jobcenter-1", "book", cid="bk", to_service="anerkennung", slot=local(11, 40).isoformat())
+    assert reused["ok"] is False and reused["error"]["code"] == "id_reused"
     assert len(store.bookings_between(local(0), local(23))) == 1
 
 

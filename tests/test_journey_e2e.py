@@ -211,7 +211,8 @@ def test_a_journey_from_the_ics_import_to_the_last_desk(
             public.append(json.dumps(data).encode())
 
     desk = Link(site, fresh_broker.host, fresh_broker.port, lambda _l: None, name="desk",
-                subscriptions=[topics.all_public(), topics.tickets()], on_public=seen)
+                subscriptions=[topics.all_public(), topics.tickets()], on_public=seen,
+                speaks_for=[site.web[0].id, "kiosk-1og"])   # a desk page (any counter) and a kiosk
     desk.start()
     try:
         assert desk.connected.wait(10)
@@ -219,7 +220,7 @@ def test_a_journey_from_the_ics_import_to_the_last_desk(
 
         def act(counter: str, action: p.CounterAction, **kw: object) -> p.CommandResult:
             reply = desk.request(topics.counter_cmd(counter), p.CounterCommand(id=desk.new_id(), action=action, **kw),
-                                 p.CommandResult)
+                                 p.CommandResult, as_device=site.web[0].id)
             assert reply is not None and reply.ok, reply
             return reply
 
@@ -252,7 +253,7 @@ def test_a_journey_from_the_ics_import_to_the_last_desk(
         # no-show variant: the first stop missed, the second still follows
         ns_code = _code_of(db, "jobcenter", 2)
         issued = desk.request(topics.checkin("kiosk-1og"), p.CheckIn(id=desk.new_id(), booking_code=ns_code),
-                              p.CheckInReply)
+                              p.CheckInReply, as_device="kiosk-1og")
         assert issued is not None and issued.ticket is not None
         ns_number = issued.ticket.number
         assert act("jobcenter-2", "next").number == ns_number
@@ -264,7 +265,8 @@ def test_a_journey_from_the_ics_import_to_the_last_desk(
         # referral with return: to the Gesundheitskiosk and back to the first desk, ahead of the others
         walk_in = next(c.id for c in site.concerns if c.service == "ankommen")
         for _ in range(2):
-            desk.request(topics.checkin("kiosk-1og"), p.CheckIn(id=desk.new_id(), concern=walk_in), p.CheckInReply)
+            desk.request(topics.checkin("kiosk-1og"), p.CheckIn(id=desk.new_id(), concern=walk_in), p.CheckInReply,
+                         as_device="kiosk-1og")
         first = act("ankommen-1", "next").number
         act("ankommen-1", "refer", to_service="gesundheit", note="Krankenversicherung klären, dann zurück")
         assert act("gesundheit-1", "next").number == first
@@ -276,12 +278,12 @@ def test_a_journey_from_the_ics_import_to_the_last_desk(
         token = next(t.token for t in runner.service.state.tickets.values() if t.number == first)
         clock.jump(timedelta(days=1, hours=2, minutes=50))  # Thursday 12:50
         looked = desk.request(topics.lookup("kiosk-1og"), p.LookupBooking(id=desk.new_id(), ticket_token=token),
-                              p.LookupReply)
+                              p.LookupReply, as_device="kiosk-1og")
         assert looked is not None and looked.ok and looked.booking_code is not None, looked
         assert [a.service for a in looked.appointments] == ["anerkennung"]
         again = desk.request(topics.checkin("kiosk-1og"), p.CheckIn(id=desk.new_id(),
                                                                     booking_code=looked.booking_code),
-                             p.CheckInReply)
+                             p.CheckInReply, as_device="kiosk-1og")
         assert again is not None and again.ok and again.ticket is not None
         assert again.ticket.service == "anerkennung"
     finally:

@@ -15,7 +15,7 @@ from queue_core.store import Store
 from queue_rules import engine
 from queue_rules.site import Site, parse_site
 
-from .engine_helpers import MINI, Clock, book
+from .engine_helpers import MINI, Clock, book, counter_reply, service_site
 
 REAL = Path(__file__).resolve().parents[1] / "sites" / "kia-aachen-arkaden.toml"
 T = p.Topics("kia-aachen")
@@ -39,7 +39,7 @@ def send(svc: QueueService, topic: str, payload: dict[str, object], reply_to: st
 def counter(svc: QueueService, counter_id: str, action: str, **kw: object) -> dict[str, object]:
     cid = f"{counter_id}-{action}-{len(svc.state.tickets)}-{svc.stats['received']}"
     return send(svc, svc.topics.counter_cmd(counter_id), {"id": cid, "action": action, **kw},
-                svc.topics.reply(counter_id))
+                counter_reply(svc.site, svc.topics, counter_id))
 
 
 def three_stops(store: Store, site: Site) -> str:
@@ -187,7 +187,7 @@ def test_a_late_booked_client_is_queued_by_the_agencys_rule(store: Store, action
 
 
 def test_a_missed_stop_does_not_cancel_the_rest_of_the_journey(store: Store) -> None:
-    site = load_site(MINI)
+    site = service_site()
     mini = p.Topics("mini")
     clock = Clock(local(9, 0))
     svc = QueueService(site, store, clock=clock)
@@ -204,7 +204,7 @@ def test_a_missed_stop_does_not_cancel_the_rest_of_the_journey(store: Store) -> 
 
 
 def test_a_referral_with_return_comes_back_to_the_first_desk_with_priority(store: Store) -> None:
-    site = load_site(MINI)
+    site = service_site()
     mini = p.Topics("mini")
     clock = Clock(local(9, 0))
     svc = QueueService(site, store, clock=clock, always_open=True)
@@ -256,7 +256,7 @@ def test_refer_with_appointment_for_the_next_day_checks_in_with_the_slip(store: 
 
 
 def test_refer_with_appointment_later_today_keeps_the_number(store: Store) -> None:
-    site = load_site(MINI)
+    site = service_site()
     mini = p.Topics("mini")
     clock = Clock(local(9, 0))
     svc = QueueService(site, store, clock=clock, always_open=True)

@@ -147,3 +147,42 @@ def _wait_file(path: Path, proc: subprocess.Popen[bytes], log: Path, timeout: fl
         if time.monotonic() > deadline:
             pytest.fail(f"kiosk driver did not reach {path.name}:\n{log.read_text(errors='replace')[-5000:]}")
         time.sleep(0.05)
+
+
+def _loudness(wav: Path) -> float:
+    """sox's RMS amplitude of a WAV (0: silence)."""
+    out = subprocess.run(["sox", str(wav), "-n", "stat"], capture_output=True, text=True, timeout=30, check=True)
+    rms = next(line for line in out.stderr.splitlines() if line.startswith("RMS     amplitude"))
+    return float(rms.split(":")[1])
+
+
+@pytest.mark.slow
+def test_kiosk_app_reads_screens_aloud_and_calls_in_the_clients_language_when_chosen(
+        xserver: XServer, core: CoreRunner, fresh_broker: MosquittoBroker, tmp_path: Path,
+        artifacts_dir: Path) -> None:
+    from .mqtt_helpers import Device
+
+    recordings = tmp_path / "recordings"
+    cfg = _config(tmp_path, fresh_broker, "speech", artifacts_dir / "kiosk", recordings=str(recordings),
+                  play_seconds=20)
+    log = tmp_path / "kiosk.log"
+    _finish(_start(xserver, cfg, log), log)
+    r = json.loads((tmp_path / "result.json").read_text())
+    # German: read on a tap, read again on a second tap, stopped when the screen changed; no announce choice
+    assert r["stopped_de"] == [True, True] and r["announce_offered_de"] is False
+    assert r["announce_offered_ar"] is True and r["stopped_ar"] is True
+    wavs = sorted(recordings.glob("*.wav"))
+    assert [w.name.rsplit("-", 1)[-1] for w in wavs] == ["de.wav", "de.wav", "ar.wav"]
+    for wav in wavs:   # espeak-ng spoke: not silence
+        assert _loudness(wav) > 0.01, wav.name
+    # the Arabic client chose to hear his number in his language: the CheckIn carried it, and so does his call
+    number = r["announce_ar"]["number"]
+    ticket = next(t for t in core.service.state.tickets.values() if t.number == number)
+    assert ticket.language == "ar" and ticket.announce
+    desk = Device(fresh_broker.host, fresh_broker.port, "mini", "desk-test")
+    try:
+        assert desk.call_next("jc-1") == number   # (jc-1 has no box in the test site: no answer asked for)
+        call = desk.wait_for(desk.topics.call(), lambda m: m.get("number") == number)
+        assert call["announce"] == "ar"
+    finally:
+        desk.close()

@@ -207,8 +207,8 @@ def test_kiosk_journey_checks_in_once_for_every_stop_of_today() -> None:
     assert flow.step == "appointments" and len(flow.appointments_today) == 3 and flow.can_check_in
     today, later = journey.appointment_views(site, flow.appointments, "ar")
     assert [(v.time, v.agency, v.rooms) for v in today] == [
-        ("10:30", "Jobcenter", ("2.05",)), ("11:30", "Gesundheitskiosk", ("E.14",)),
-        ("12:15", "Anerkennungsberatung", ("1.12",))]
+        ("10:30", "الجوب سنتر", ("2.05",)), ("11:30", "كشك الصحة", ("E.14",)),   # agencies named in his language
+        ("12:15", "الاعتراف بالشهادات", ("1.12",))]
     assert [(v.day.isoformat(), v.time) for v in later] == [("2026-11-25", "09:30")]
     assert today[0].title == "الجوب سنتر"
     flow.check_in_booked()

@@ -157,7 +157,7 @@ def test_letter_pages_carry_code_times_rooms_and_agencies(lang: str, artifacts_d
         for word in ("ቆጸራታትኩም", "ክፍሊ", "ሕዳር", "ፓስፖርት"):
             assert word in text, word
     if lang == "uk":
-        assert "Ваші записи на прийом" in text and "перший поверх" in text  # the ground floor is the first
+        assert "Ваші записи на прийом" in text and "рівень 0 (кнопка ліфта 0)" in text  # the lift's level, no ordinal
     if lang == "de":
         assert "Deutsch" not in text  # one language: no column labels
         assert "Dolmetscher" not in text  # no interpreter for German
@@ -437,7 +437,8 @@ def test_letter_texts_cover_the_site_languages_and_use_fuzzy_entries() -> None:
     assert letter_texts("uk").party(3) == "Запис на 3 особи." and letter_texts("uk").party(5) == "Запис на 5 осіб."
     assert letter_texts("ar").party(11) == "الحجز لـ 11 شخصًا."
     assert letter_texts("de").floor(0) == "Erdgeschoss" and letter_texts("de").floor(7) == "Etage 7"
-    assert letter_texts("ru").floor(0) == "первый этаж"
+    assert letter_texts("ru").floor(0) == "уровень 0 (кнопка лифта 0)"
+    assert letter_texts("uk").floor(2) == "рівень 2 (кнопка ліфта 2)"
 
 
 def test_letter_texts_missing_catalogue_is_a_clear_error(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def test_every_topic_builder_round_trips_through_the_parser() -> None:
         "reception_cmd": t.reception_cmd("empfang"), "reply": t.reply("kiosk-eg"), "call": t.call(),
         "board": t.board(), "queue": t.queue("jobcenter"), "counter_state": t.counter_state("abh-1"),
         "tickets": t.tickets(), "event": t.event("ticket_called"), "error": t.error(),
-        "presence": t.presence("display-eg"),
+        "presence": t.presence("display-eg"), "desk_lookup": t.desk_lookup("web"),
     }
     assert set(built) == {s.name for s in p.SPECS}
     for name, topic in built.items():

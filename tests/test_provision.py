@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,96 @@ def test_provision_refuses_a_broken_site_or_bridge(tmp_path: Path) -> None:
     assert run.returncode == 2 and "missing.toml" in run.stderr
     run = _provision("--site", str(MINI), "--out", str(tmp_path / "out"), "--bridge", "buttons=box-nope")
     assert run.returncode == 2 and "box-nope" in run.stderr
+
+
+WEB_SITE = """
+[[web]]
+id = "web"
+public_url = "https://Desk.Mini.Test:8443"
+
+[[web]]
+id = "web-b"
+public_url = "https://[fd00::2]"
+"""
+
+
+def _https(out: Path, server: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate((out / "devices" / server / "https.crt").read_bytes())
+
+
+def _alt_names(cert: x509.Certificate) -> set[str]:
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return {str(v) for v in san.get_values_for_type(x509.DNSName)} | \
+        {str(v) for v in san.get_values_for_type(x509.IPAddress)}
+
+
+def test_provision_gives_each_web_server_an_https_certificate_for_its_names(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    site, out = tmp_path / "site.toml", tmp_path / "out"
+    site.write_text(MINI.read_text() + WEB_SITE)
+    names = ("--web-name", "192.168.10.2", "--web-name", "web=arkaden-server.local")
+    first = _provision("--site", str(site), "--out", str(out), *names)
+    assert first.returncode == 0, first.stderr
+    web = _https(out, "web")
+    # the host of public_url (lower case, no port), the names for every web server, and those for this one
+    assert _alt_names(web) == {"desk.mini.test", "192.168.10.2", "arkaden-server.local"}
+    assert _alt_names(_https(out, "web-b")) == {"fd00::2", "192.168.10.2"}
+    assert web.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value == \
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
+    ca = x509.load_pem_x509_certificate((out / "ca" / "ca.crt").read_bytes())
+    web.verify_directly_issued_by(ca)
+    assert (out / "devices" / "web" / "ca.crt").read_bytes() == (out / "ca" / "ca.crt").read_bytes()
+    assert web.not_valid_after_utc - web.not_valid_before_utc <= timedelta(days=825)  # what Apple devices accept
+    bundle = out / "devices" / "web"
+    assert stat.S_IMODE(bundle.stat().st_mode) == 0o700
+    assert stat.S_IMODE((bundle / "https.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((bundle / "https.crt").stat().st_mode) == 0o644
+    key = serialization.load_pem_private_key((bundle / "https.key").read_bytes(), password=None)
+    assert key.public_key() == web.public_key()
+    key_text = (bundle / "https.key").read_text()
+    assert not any(line in first.stdout + first.stderr for line in key_text.splitlines()[1:-1])
+    assert "HTTPS certificate created (desk.mini.test, 192.168.10.2, arkaden-server.local)" in first.stdout
+    settings = load_broker_config(bundle / "device.toml")
+    assert (settings.device_id, settings.role) == ("web", "web") and "https.crt" in (bundle / "device.toml").read_text()
+    assert "user web-b" in (out / "broker" / "acl").read_text()
+
+    before = _snapshot(out)
+    assert _provision("--site", str(site), "--out", str(out), *names).returncode == 0
+    assert sorted(k for k, v in _snapshot(out).items() if before[k] != v) == ["broker/ca.crl"]
+    # another name: that server's certificate is issued again, the other's kept
+    more = _provision("--site", str(site), "--out", str(out), *names, "--web-name", "web=kia.example.org")
+    assert more.returncode == 0 and "HTTPS certificate renewed" in more.stdout, more.stdout
+    after = _snapshot(out)
+    assert sorted(k for k in before if before[k] != after[k]) == ["broker/ca.crl", "devices/web/https.crt",
+                                                                  "devices/web/https.key"]
+    assert "kia.example.org" in _alt_names(_https(out, "web"))
+    # rotation: new HTTPS key and certificate too, the old one on the revocation list
+    old_serial = _https(out, "web").serial_number
+    rotated = _provision("--site", str(site), "--out", str(out), *names, "--web-name", "web=kia.example.org",
+                         "--rotate", "web")
+    assert rotated.returncode == 0, rotated.stderr
+    crl = x509.load_pem_x509_crl((out / "broker" / "ca.crl").read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(old_serial) is not None
+    assert _https(out, "web").serial_number != old_serial and "web (https)" in (out / "ca" / "revoked.txt").read_text()
+
+
+def test_provision_refuses_web_names_it_cannot_use(tmp_path: Path) -> None:
+    site = tmp_path / "site.toml"
+    site.write_text(MINI.read_text() + WEB_SITE)
+    out = str(tmp_path / "out")
+    for bad, message in ((["--web-name", "nope=desk.example"], "'nope' is not a web server"),
+                         (["--web-name", "https://desk.example"], "neither a host name nor an IP address"),
+                         (["--web-name", "web=bad_name.example"], "neither a host name nor an IP address")):
+        run = _provision("--site", str(site), "--out", out, *bad)
+        assert run.returncode == 2 and message in run.stderr, (bad, run.stderr)
+    assert not (tmp_path / "out").exists(), "a refused name must stop the run before anything is written"
+    no_url = tmp_path / "no-url.toml"
+    no_url.write_text(MINI.read_text() + '\n[[web]]\nid = "web"\n')
+    run = _provision("--site", str(no_url), "--out", out)
+    assert run.returncode == 2 and "web server web: no name for its HTTPS certificate" in run.stderr
+    assert _provision("--site", str(no_url), "--out", out, "--web-name", "10.0.0.5").returncode == 0
+    assert _alt_names(_https(tmp_path / "out", "web")) == {"10.0.0.5"}
+    run = _provision("--site", str(MINI), "--out", str(tmp_path / "other"), "--web-name", "desk.example")
+    assert run.returncode == 2 and "has no [[web]] server" in run.stderr

@@ -45,7 +45,7 @@ def test_reception_acts_through_the_protocol_and_the_log_says_who(
         assert kiosk_link.connected.wait(10) and box.connected.wait(10)
         for concern in ("residence", "residence", "job"):
             assert kiosk.request(kiosk.topics.checkin("kiosk-1"), {"concern": concern})["ok"]
-        assert kiosk.request(kiosk.topics.counter_cmd("abh-1"), {"action": "next"})["number"] == "A-001"
+        assert kiosk.call_next("abh-1") == "A-001"   # no Response Topic: only abh-1's box may ask for an answer
         proc = subprocess.run(check=False, args=[sys.executable, "-m", "tests.ui.reception_drive", str(MINI),
                                                  str(fresh_broker.port), "frau-k", str(out)],
                               cwd=REPO, env=xserver.env(), capture_output=True, text=True, timeout=180)
@@ -58,14 +58,16 @@ def test_reception_acts_through_the_protocol_and_the_log_says_who(
         core.stop()
         store.close()
     r = json.loads((out / "reception.json").read_text())
-    assert r["priority"] == "priority J-001: erledigt"
-    assert r["move"] == "move A-002: erledigt"
+    assert r["choosers_before"] == ["Vorrang wählen …", "Zieldienst wählen …"] and all(r["disabled_before"])
+    assert r["priority"] == "Vorrang setzen J-001: erledigt"
+    assert r["move"] == "Verschieben A-002: erledigt"
     assert r["return_disabled"] is True
     # the event log records each action with the desk and the operator
     by_type = {row.type: row for row in rows}
     assert by_type["priority_changed"].actor == "reception:reception:frau-k"
     assert by_type["ticket_moved"].actor == "reception:reception:frau-k"
-    assert any("frau-k" in a and "ticket_moved" in a for a in r["actions"])
+    assert any("frau-k: A-002 an Jobcenter übergeben" in a for a in r["actions"])   # in words, not "ticket_moved"
+    assert any("frau-k: Vorrang von J-001 auf 5 gesetzt" in a for a in r["actions"])
     queues = {q["service"]: q for q in r["queues"]}
     assert queues["jobcenter"]["waiting"] == 2 and queues["aufenthalt"]["waiting"] == 0
     assert r["counters"]["abh-1"][:2] == ["open", "A-001"] and r["counters"]["abh-1"][2] is not None
@@ -73,5 +75,5 @@ def test_reception_acts_through_the_protocol_and_the_log_says_who(
     assert r["devices"]["box-abh-1"][:2] == ["button_box", True]
     assert r["devices"]["display-1"][1] is None  # never seen
     assert r["devices"]["kiosk-1"][2:] == ["Papier leer", True]
-    assert "kiosk-1: Papier leer" in r["alerts"]
+    assert "Kiosk kiosk-1: Papier leer – neue Rolle einlegen" in r["alerts"]
     assert (out / "reception.png").stat().st_size > 10_000

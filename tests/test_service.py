@@ -12,21 +12,22 @@ from queue_core.service import Incoming, QueueService
 from queue_core.store import Store
 from queue_protocol.scan import classify_scan, ticket_qr
 
-from .engine_helpers import MORNING, Clock, book, mini_site, unknown_code
+from .engine_helpers import MORNING, Clock, book, reply_topic, service_site, unknown_code
 
 T = p.Topics("mini")
 REPLY = T.reply("kiosk-1")
 
 
 def make(store: Store, clock: Clock | None = None) -> QueueService:
-    return QueueService(mini_site(), store, clock=clock or Clock())
+    return QueueService(service_site(), store, clock=clock or Clock())
 
 
 def send(svc: QueueService, topic: str, payload: dict | bytes, reply: bool = True) -> tuple[dict | None, list]:
     raw = payload if isinstance(payload, bytes) else json.dumps({"v": 1, **payload}).encode()
-    pubs = svc.handle(Incoming(topic, raw, REPLY if reply else None, b"corr"))
-    replies = [json.loads(x.payload) for x in pubs if x.topic == REPLY]
-    assert all(x.correlation == b"corr" for x in pubs if x.topic == REPLY)
+    own = reply_topic(T, topic)
+    pubs = svc.handle(Incoming(topic, raw, own if reply else None, b"corr"))
+    replies = [json.loads(x.payload) for x in pubs if x.topic == own]
+    assert all(x.correlation == b"corr" for x in pubs if x.topic == own)
     return (replies[0] if replies else None), pubs
 
 
@@ -97,11 +98,11 @@ def test_bad_check_ins_are_refused_with_a_reason_and_change_nothing(store: Store
 def test_bad_counter_commands_are_refused(store: Store) -> None:
     svc = make(store)
     reply, _ = send(svc, T.counter_cmd("ghost"), {"id": "x", "action": "next"})
-    assert reply["error"]["code"] == "unknown_counter"
+    assert reply["error"]["code"] == "unknown_device"
     reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": "y", "action": "done"})
     assert reply["error"]["code"] == "no_current_ticket"
     reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": "z", "action": "explode"})
-    assert reply["error"]["code"] == "bad_payload"
+    assert reply["error"]["code"] == "unknown_action"
     pubs = svc.handle(Incoming("arkaden/v1/mini/cmd/nonsense/x", b"{}", None, None))
     assert json.loads(pubs[0].payload)["code"] == "unknown_topic"
     pubs = svc.handle(Incoming("elsewhere/topic", b"{}", None, None))
@@ -198,16 +199,58 @@ def test_reception_list_stays_bounded_on_a_busy_day(store: Store) -> None:
     assert len(tickets.payload) < 60_000
 
 
-def test_replies_never_go_to_public_or_wildcard_topics_and_the_call_still_goes_out(store: Store) -> None:
+def test_reception_list_keeps_updating_when_every_ticket_carries_a_long_note(store: Store) -> None:
+    """Issue 15 #8: 150 rows with 500-character Arabic notes are 150 kB; the list used to exceed the publish limit
+    and silently stop updating. Now notes are shortened, then rows go into `more`, and the list always goes out."""
+    from queue_core.runner import MAX_PUBLISH_BYTES
+
+    svc = QueueService(service_site(), store, clock=Clock(), always_open=True)
+    note = ("ملاحظة طويلة للمستشار التالي " * 30)[:500]
+    for i in range(160):
+        checkin(svc, f"c{i}")
+        send(svc, T.counter_cmd("abh-1"), {"id": f"n{i}", "action": "next"})
+        reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": f"t{i}", "action": "transfer", "to_service": "jobcenter",
+                                                     "note": note})
+        assert reply is not None and reply["ok"], reply
+    tickets = next(x for x in svc.flush_state() if x.topic == T.tickets())
+    assert len(tickets.payload) <= MAX_PUBLISH_BYTES
+    data = p.TicketList.model_validate_json(tickets.payload)
+    assert len(data.tickets) + data.more == 160 and len(data.tickets) >= 100
+    assert all(r.note_cut and r.note.endswith("…") and len(r.note) <= 120 for r in data.tickets)
+    assert svc.state.tickets[data.tickets[0].id].note == note.strip()   # whole, for the next desk
+
+
+@pytest.mark.parametrize("bad", [
+    None, "", "arkaden/v1/mini/reply/+", "arkaden/v1/mini/#", "arkaden/v1/mini/public/board",
+    "arkaden/v1/other-site/reply/kiosk-1", "arkaden/v1/mini/reply/kiosk-1og", "arkaden/v1/mini/reply/reception",
+    "elsewhere",
+])
+def test_a_check_in_nobody_could_learn_of_changes_nothing(store: Store, bad: str | None) -> None:
+    """No usable Response Topic: no ghost ticket that would be called and end as a no-show; refused, counted."""
+    svc = make(store)
+    body = json.dumps({"v": 1, "id": "x1", "concern": "job"}).encode()
+    pubs = svc.handle(Incoming(T.checkin("kiosk-1"), body, bad, b"c"))
+    assert [x.topic for x in pubs] == [T.error()]
+    assert json.loads(pubs[0].payload)["code"] == "bad_reply_topic"
+    assert svc.state.tickets == {} and list(store.events()) == []
+    assert svc.stats["rejected_bad_reply_topic"] == 1
+    assert checkin(svc, "x1")["ok"]  # the same id with the kiosk's own reply topic is then carried out
+
+
+def test_a_counter_command_naming_another_devices_reply_topic_changes_nothing(store: Store) -> None:
     svc = make(store)
     checkin(svc, "c1")
-    for i, bad in enumerate(("arkaden/v1/mini/public/board", "arkaden/v1/mini/reply/+", "elsewhere")):
-        body = json.dumps({"v": 1, "id": f"x{i}", "concern": "job"}).encode()
-        pubs = svc.handle(Incoming(T.checkin("kiosk-1"), body, bad, b"c"))
-        assert all(x.topic != bad for x in pubs)
-    pubs = svc.handle(Incoming(T.counter_cmd("abh-1"), b'{"v":1,"id":"n","action":"next"}',
-                               "arkaden/v1/mini/reply/+", b"c"))
-    assert [x.topic for x in pubs if x.topic == T.call()] == [T.call()]
+    for i, bad in enumerate(("arkaden/v1/mini/reply/+", T.reply("kiosk-1"), T.reply("box-abh-2"))):
+        pubs = svc.handle(Incoming(T.counter_cmd("abh-1"), json.dumps({"v": 1, "id": f"n{i}", "action": "next"})
+                                   .encode(), bad, b"c"))
+        assert [x.topic for x in pubs] == [T.error()]
+    assert svc.state.counters.get("abh-1") is None or svc.state.counters["abh-1"].ticket is None
+    # its own box's reply topic, or none at all (a counter command's answer is optional): carried out
+    pubs = svc.handle(Incoming(T.counter_cmd("abh-1"), b'{"v":1,"id":"n9","action":"next"}', T.reply("box-abh-1"),
+                               b"c"))
+    assert T.call() in [x.topic for x in pubs] and T.reply("box-abh-1") in [x.topic for x in pubs]
+    pubs = svc.handle(Incoming(T.counter_cmd("abh-1"), b'{"v":1,"id":"n10","action":"recall"}', None, None))
+    assert T.call() in [x.topic for x in pubs]
 
 
 def test_an_unusable_command_id_or_deep_nesting_still_gets_a_clear_refusal(store: Store) -> None:
@@ -220,11 +263,12 @@ def test_an_unusable_command_id_or_deep_nesting_still_gets_a_clear_refusal(store
 
 def test_unknown_devices_are_refused(store: Store) -> None:
     svc = make(store)
-    reply, _ = send(svc, T.checkin("kiosk-from-elsewhere"), {"id": "c", "concern": "job"})
-    assert reply["error"]["code"] == "unknown_device"
-    reply, _ = send(svc, T.reception_cmd("x" * 120),
-                    {"id": "r", "action": "cancel", "ticket": "A-001", "operator": "o"})
-    assert reply["error"]["code"] == "unknown_device"
+    reply, pubs = send(svc, T.checkin("kiosk-from-elsewhere"), {"id": "c", "concern": "job"})
+    assert reply is None, "an unknown id's reply topic belongs to no device of this site: nothing goes there"
+    assert [json.loads(x.payload)["code"] for x in pubs] == ["unknown_device"]
+    reply, pubs = send(svc, T.reception_cmd("x" * 120),
+                       {"id": "r", "action": "cancel", "ticket": "A-001", "operator": "o"})
+    assert reply is None and [json.loads(x.payload)["code"] for x in pubs] == ["unknown_device"]
     assert svc.state.tickets == {}
 
 
@@ -309,16 +353,56 @@ def test_a_kiosk_cannot_hand_in_an_offline_number_from_another_kiosks_block(stor
     assert send(svc, T.checkin("kiosk-1"), own)[0]["ticket"]["number"] == "A-905"
 
 
-def test_an_offline_ticket_dated_yesterday_does_not_go_to_the_front(store: Store) -> None:
+def test_an_offline_ticket_of_yesterday_is_not_merged_into_today(store: Store) -> None:
+    """Yesterday's slip is not today's place, and must not take today's number from the block (issue 15 #4)."""
     clock = Clock()
     svc = make(store, clock)
     first = checkin(svc, "w1")["ticket"]["number"]
     clock.now += timedelta(minutes=5)
     stale = {"id": "o1", "concern": "residence", "offline_number": 901,
              "issued_at": (MORNING - timedelta(days=1)).isoformat()}
-    assert send(svc, T.checkin("kiosk-1"), stale)[0]["ok"]
+    reply, _ = send(svc, T.checkin("kiosk-1"), stale)
+    assert reply is not None and reply["error"]["code"] == "offline_expired"
+    assert p.ERROR_CODES["offline_expired"][1] is False   # final: the kiosk's outbox stops retrying it
+    # today's real offline ticket with the same number is taken
+    today = {"id": "o2", "concern": "residence", "offline_number": 901, "issued_at": clock.now.isoformat()}
+    assert send(svc, T.checkin("kiosk-1"), today)[0]["ticket"]["number"] == "A-901"
     reply, _ = send(svc, T.counter_cmd("abh-1"), {"id": "n1", "action": "next"})
     assert reply["number"] == first
+
+
+def _offline(cid: str, number: int, replaces: str, at: object) -> dict:
+    return {"id": cid, "concern": "residence", "offline_number": number, "issued_at": str(at), "replaces": replaces}
+
+
+def test_an_offline_ticket_cancels_the_online_ticket_whose_answer_came_too_late(store: Store) -> None:
+    """The kiosk gave up on check-in c1 after 1.5 s, the core answered at 1.6 s: one client, one ticket (#2)."""
+    clock = Clock()
+    svc = make(store, clock)
+    phantom = checkin(svc, "c1")["ticket"]["number"]
+    reply, _ = send(svc, T.checkin("kiosk-1"), _offline("o1", 900, "c1", clock.now.isoformat()))
+    assert reply is not None and reply["ok"] and reply["ticket"]["number"] == "A-900"
+    statuses = {t.number: t.status.value for t in svc.state.tickets.values()}
+    assert statuses == {phantom: "cancelled", "A-900": "waiting"}
+    assert [x.number for x in views_waiting(svc)] == ["A-900"]
+    # the kiosk retries its offline hand-in (same id, same content): answered, nothing cancelled twice
+    assert send(svc, T.checkin("kiosk-1"), _offline("o1", 900, "c1", clock.now.isoformat()))[0] == reply
+    assert sum(1 for e in store.events() if e.type == "ticket_cancelled") == 1
+
+
+def test_a_check_in_that_arrives_after_the_offline_ticket_replacing_it_is_refused_also_after_a_restart(
+        store: Store) -> None:
+    clock = Clock()
+    svc = make(store, clock)
+    assert send(svc, T.checkin("kiosk-1"), _offline("o1", 900, "c1", clock.now.isoformat()))[0]["ok"]
+    for service in (svc, make(store, clock)):   # the refusal is stored with the offline ticket's commit
+        late, _ = send(service, T.checkin("kiosk-1"), {"id": "c1", "concern": "residence"})
+        assert late is not None and late["ok"] is False and late["error"]["code"] == "superseded"
+        assert [t.number for t in service.state.tickets.values()] == ["A-900"]
+
+
+def views_waiting(svc: QueueService) -> list:
+    return [t for t in svc.state.tickets.values() if t.status.value == "waiting"]
 
 
 def test_booking_code_guessing_is_slowed_down_per_kiosk(store: Store) -> None:
@@ -365,6 +449,54 @@ def test_a_moved_ticket_republishes_both_queues(store: Store) -> None:
               for x in svc.flush_state() if "/public/queue/" in x.topic}
     assert queues["aufenthalt"] == 0 and queues["jobcenter"] == 1
     # a TicketList row of a ticket at no counter leaves `counter` out, and still reads back
-    tickets = next(x for x in svc.handle(Incoming(T.checkin("kiosk-1"), b'{"v":1,"id":"c2","concern":"job"}', None,
-                                                  None)) + svc.flush_state() if x.topic == T.tickets())
+    pubs = svc.handle(Incoming(T.checkin("kiosk-1"), b'{"v":1,"id":"c2","concern":"job"}', T.reply("kiosk-1"), None))
+    tickets = next(x for x in pubs + svc.flush_state() if x.topic == T.tickets())
     assert all(r.counter is None for r in p.TicketList.model_validate_json(tickets.payload).tickets)
+
+
+def test_a_call_carries_the_clients_language_code_only_when_he_chose_to_hear_it(store: Store) -> None:
+    svc = make(store)
+    checkin(svc, "c1", language="ar", announce=True)
+    checkin(svc, "c2", language="fa")
+    checkin(svc, "c3", language="de", announce=True)   # German: said anyway, nothing to announce
+    calls = []
+    for cid, action in (("n1", "next"), ("s1", "start"), ("d1", "done"), ("n2", "next"), ("r2", "recall"),
+                        ("s2", "start"), ("d2", "done"), ("n3", "next")):
+        _, pubs = send(svc, T.counter_cmd("abh-1"), {"id": cid, "action": action})
+        calls += [json.loads(x.payload) for x in pubs if x.topic == T.call()]
+    assert [(c["number"], c.get("announce"), c["recall"]) for c in calls] == [
+        ("A-001", "ar", False), ("A-002", None, False), ("A-002", None, True), ("A-003", None, False)]
+    # the choice survives a restart (it is in the event log), and the board never carries it
+    again = make(store)
+    assert again.state.tickets[next(iter(svc.state.tickets))].announce
+    assert all(b"announce" not in x.payload and b'"ar"' not in x.payload
+               for x in again.flush_state() if x.topic == T.board())
+
+
+def test_a_booking_is_used_once_also_after_a_transfer_and_rescans_are_no_guesses(store: Store) -> None:
+    """Issue 15 #5: the booking counts as used whatever service the visit is at now, and scanning the used code
+    again (a client who tries twice) never counts against the kiosk's guessing limit."""
+    from queue_core.service import BOOKING_FAILURES_PER_KIOSK
+
+    svc = QueueService(service_site(), store, clock=Clock(), always_open=True)
+    code = book(store, svc.site, "aufenthalt", MORNING + timedelta(minutes=10))
+    assert send(svc, T.checkin("kiosk-1"), {"id": "a", "booking_code": code})[0]["ok"]
+    send(svc, T.counter_cmd("abh-1"), {"id": "n", "action": "next"})
+    assert send(svc, T.counter_cmd("abh-1"), {"id": "t", "action": "transfer", "to_service": "jobcenter"})[0]["ok"]
+    for i in range(BOOKING_FAILURES_PER_KIOSK + 2):
+        reply, _ = send(svc, T.checkin("kiosk-1"), {"id": f"again{i}", "booking_code": code})
+        assert reply is not None and reply["error"]["code"] == "checked_in"
+    assert len(svc.state.tickets) == 1
+    other = book(store, svc.site, "aufenthalt", MORNING + timedelta(minutes=40))
+    assert send(svc, T.checkin("kiosk-1"), {"id": "b", "booking_code": other})[0]["ok"]   # not rate-limited
+
+
+def test_a_late_booked_client_counts_as_arriving_when_he_checks_in(store: Store) -> None:
+    """Issue 15 #9: a 10:00 check-in for a 09:00 slot is an arrival at 10:00 (slip, list and waits), not before."""
+    clock = Clock(MORNING + timedelta(hours=1))
+    svc = make(store, clock)
+    code = book(store, svc.site, "aufenthalt", MORNING)
+    ticket = send(svc, T.checkin("kiosk-1"), {"id": "late", "booking_code": code})[0]["ticket"]
+    assert ticket["issued_at"] == clock.now.isoformat().replace("+00:00", "Z")
+    [issued] = list(store.events())
+    assert issued.arrived_at == clock.now and issued.eligible_at >= clock.now and issued.order_at >= clock.now

@@ -49,6 +49,35 @@ def test_every_room_has_directions_in_all_languages(kia) -> None:
         assert set(room.directions) == set(KIA_LANGUAGES), room.id
 
 
+def test_floors_in_ukrainian_and_russian_agree_with_the_lift(kia) -> None:
+    # there the ground floor is the "first": an ordinal floor word would send a client one floor too high
+    ordinals = ("перш", "друг", "трет", "четв", "перв", "втор")
+    for room in kia.rooms:
+        for lang in ("uk", "ru"):
+            text = room.directions[lang].lower()
+            assert not any(f"{o}" in text and ("поверх" in text or "этаж" in text) for o in ordinals), (room.id, text)
+            level = f"{room.floor} (кнопка"
+            assert f"{room.floor}" in text and level in text, (room.id, lang, text)
+
+
+def test_look_alike_tiles_are_told_apart_and_appointment_only_tiles_say_how_to_get_one(kia) -> None:
+    by_id = {c.id: c for c in kia.concerns}
+    for tile in ("jobcenter", "arbeitsagentur"):
+        assert set(by_id[tile].subtitle) == set(KIA_LANGUAGES), tile
+    assert by_id["jobcenter"].subtitle["de"] != by_id["arbeitsagentur"].subtitle["de"]
+    for concern in kia.concerns:
+        if not concern.walk_in:
+            agency = kia.agency_of_service(concern.service)
+            assert set(agency.appointments) == set(KIA_LANGUAGES), agency.id
+    for agency in kia.agencies:   # the kiosk, the displays' rotating lines and reception in English name it so
+        assert set(agency.short_names) == set(KIA_LANGUAGES) - {"de"}, agency.id
+    assert kia.agency("arbeitsagentur").short_in("ar") == "وكالة العمل"
+    assert kia.agency("jobcenter").short_in("de") == "Jobcenter"
+    reception = kia.reception_room()
+    assert reception is not None and reception.number == "E.01" and reception.floor == 0
+    assert {c.label for c in kia.counters}.isdisjoint({"OBS", "Verbraucherz.", "CM Platz 1", "Kiosk 1"})
+
+
 def test_shipped_file_details(kia) -> None:
     prefixes = [a.prefix for a in kia.agencies]
     assert len(prefixes) == len(set(prefixes))
@@ -182,6 +211,17 @@ BROKEN = [
         id="overlapping-offline-blocks",
     ),
     pytest.param(
+        'offline_numbers = [950, 999]\n', 'offline_numbers = [950, 999]\n[[reception]]\nid = "empfang"\nroom = "e99"\n',
+        "reception[0].room", "unknown room 'e99'",
+        id="reception-in-an-unknown-room",
+    ),
+    pytest.param(
+        'title = { de = "Aufenthalt", en = "Residence" }',
+        'title = { de = "Aufenthalt", en = "Residence" }\nsubtitle = { de = "' + "Sehr langer Untertitel " * 3 + '" }',
+        "concerns[0].subtitle.de", "69 characters; a tile's subtitle takes at most 48",
+        id="tile-subtitle-too-long",
+    ),
+    pytest.param(
         'timezone = "Europe/Berlin"', 'timezone = "Europe/Aachen"',
         "site.timezone", "unknown time zone 'Europe/Aachen'",
         id="unknown-time-zone",
@@ -219,3 +259,55 @@ def test_missing_file(tmp_path: Path) -> None:
     assert err.source == str(path)
     assert err.problems == [("(file)", "No such file or directory")]
     assert f"{path}: (file): No such file or directory" in str(err)
+
+
+# --------------------------------------------------------------------------- one id, one account
+
+DEVICES = '''
+[[printers]]
+id = "drucker-1"
+url = "dummy://"
+
+[[displays]]
+id = "anzeige-1"
+
+[[reception]]
+id = "empfang"
+
+[[web]]
+id = "web-1"
+'''
+
+
+@pytest.mark.parametrize(("old", "new", "where", "problem"), [
+    pytest.param('id = "drucker-1"', 'id = "core"', "printers[0].id", "'core' is reserved for the queue core",
+                 id="printer-named-core"),
+    pytest.param('id = "drucker-1"', 'id = "buttons"', "printers[0].id", "'buttons' is reserved for the default "
+                 "button bridge", id="printer-named-like-the-default-bridge"),
+    pytest.param('id = "kiosk-1"', 'id = "core"', "kiosks[0].id", "reserved for the queue core", id="kiosk-named-core"),
+    pytest.param('id = "drucker-1"', 'id = "kiosk-2"', "kiosks[1].id", "'kiosk-2' is already used by printers[0].id",
+                 id="printer-and-kiosk"),
+    pytest.param('id = "web-1"', 'id = "anzeige-1"', "web[0].id", "'anzeige-1' is already used by displays[0].id",
+                 id="web-and-display"),
+    pytest.param('id = "empfang"', 'id = "web-1"', "web[0].id", "'web-1' is already used by reception[0].id",
+                 id="reception-and-web"),
+])
+def test_device_ids_are_unique_across_every_account_and_presence(
+        tmp_path: Path, old: str, new: str, where: str, problem: str) -> None:
+    """A printer's id is a presence its kiosk may publish: named like another account, it would speak for it."""
+    text = MINIMAL + DEVICES
+    assert load_site(_write(tmp_path, text)).device_ids()["drucker-1"] == "printer"  # valid as it stands
+    assert text.count(old) == 1
+    with pytest.raises(SiteConfigError) as info:
+        load_site(_write(tmp_path, text.replace(old, new)))
+    assert any(w == where and problem in what for w, what in info.value.problems), info.value.problems
+
+
+def test_no_site_id_is_a_reserved_account_name(kia) -> None:
+    """The names the broker set-up uses for itself are the ones the site check keeps free."""
+    from provisioning import acl
+    from queue_core.device_presence import OWN_ID
+    from queue_rules.site_checks import RESERVED_IDS
+
+    assert {acl.CORE_USER, acl.DEFAULT_BRIDGE, OWN_ID} == set(RESERVED_IDS)
+    assert not set(kia.device_ids()) & set(RESERVED_IDS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import replace
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,12 @@ import zxingcpp
 from babel.messages.pofile import read_po
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-from kiosk_app.backend import JourneyStop, Ticket, rooms_of_service
 from kiosk_app.printing import slip as slip_mod
 from kiosk_app.printing.slip import SlipWidthError, render_slip, render_slip_gray, to_one_bit
 from kiosk_app.printing.textlayout import Style, covers, draw_line, mirror_neutral_runs, split_runs, text_width, wrap
 from kiosk_app.printing.texts import SLIP_LANGUAGES, locale_dir, slip_labels
 from kiosk_app.slips import slip_for
-from tests.printing_helpers import scanned_tokens, slip
+from tests.printing_helpers import ink_outside_margins, journey_ticket, scanned_tokens, slip
 from tests.printing_helpers import site as printing_site
 from ui_common.fonts import font_for
 
@@ -148,36 +146,6 @@ def test_slip_render_offline_ticket_without_token_prints_without_a_qr_code(artif
     image.save(artifacts_dir / "slips" / "slip-ar-offline.png")
     assert image.mode == "1" and 400 < image.height < 2000
     assert zxingcpp.read_barcodes(image) == []
-
-
-def journey_ticket(*, see_reception: bool = False) -> Ticket:
-    """A ticket for three stops today (the first current) and one tomorrow, as the core sends it."""
-    site = printing_site()
-    day = datetime(2026, 11, 24, 0, 0, tzinfo=site.tz)
-
-    def stop(service: str, h: int, m: int, status: str, days: int = 0) -> JourneyStop:
-        rooms, floor = rooms_of_service(site, service)
-        slot = day + timedelta(days=days, hours=h, minutes=m)
-        queued = slot - timedelta(minutes=site.early_minutes(service)) if days == 0 else None
-        return JourneyStop(service, site.service(service).agency, slot, 30, status, rooms, floor, queued)
-
-    stops = (stop("aufenthaltstitel", 10, 30, "waiting"), stop("jobcenter", 11, 15, "planned"),
-             stop("anerkennung", 12, 0, "planned"), stop("gesundheit", 9, 30, "planned", days=1))
-    first = stops[0]
-    return Ticket("A-017", "journey-token-0001", first.service, first.agency, first.rooms, first.floor, 2, 10,
-                  day.replace(hour=10), print_id="journey-1", stops=stops, queued_from=first.queued_from,
-                  see_reception=see_reception)
-
-
-def ink_outside_margins(image: Image.Image) -> list[tuple[int, int, int, int]]:
-    """Dots printed left or right of the slip's margins: a line that did not fit (nothing may be cut off).
-
-    A few dots of a glyph's overhang (the hook of a "J") are allowed into the margin.
-    """
-    margin = int(16 * image.width / 576) - 4
-    gray = image.convert("L")
-    sides = (gray.crop((0, 0, margin, gray.height)), gray.crop((gray.width - margin + 1, 0, gray.width, gray.height)))
-    return [box for side in sides if (box := ImageChops.invert(side).getbbox()) is not None]
 
 
 @pytest.mark.parametrize("lang", LOOK_AT)

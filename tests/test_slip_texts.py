@@ -75,7 +75,9 @@ def test_slip_texts_plurals_and_floor_names() -> None:
     assert de.wait_minutes(1) == "wenige Minuten" and de.wait_minutes(30) == "etwa 30 Minuten"
     assert de.rooms(("E.01",)) == "Raum E.01" and de.rooms(("1.12", "1.14")) == "Räume 1.12, 1.14"
     assert de.floor(0) == "Erdgeschoss" and de.floor(7) == "Etage 7"
-    assert slip_labels("uk").client.floor(0) == "Перший поверх"   # the ground floor is the first floor there
+    # uk/ru count the ground floor as the first: they name the level with the lift button, never an ordinal
+    assert slip_labels("uk").client.floor(0) == "Рівень 0 (кнопка ліфта 0)"
+    assert slip_labels("ru").client.floor(2) == "Уровень 2 (кнопка лифта 2)"
     assert slip_labels("en").client.privacy == "This slip carries no name. Keep it until you are called."
     labels = slip_labels("ti")
     assert labels.bilingual and labels.german.lang == "de" and not slip_labels("de").bilingual

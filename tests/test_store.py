@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from alembic.autogenerate import compare_metadata
@@ -33,7 +34,7 @@ def test_events_come_back_in_order_with_their_time_zone(db_url: str) -> None:
     assert seqs == sorted(seqs) and len(set(seqs)) == 20
     assert list(store.events(day=date(2026, 11, 17))) == written
     assert list(store.events(day=date(2026, 11, 18))) == []
-    assert store.reply_for("k") == "{}" and "k" in store.reply_keys_since(at - timedelta(days=1))
+    assert store.reply_for("k") == ("{}", None) and "k" in store.reply_keys_since(at - timedelta(days=1))
     store.close()
 
 
@@ -84,4 +85,16 @@ def test_a_handover_note_is_kept_apart_from_the_log_and_goes_with_its_visit(db_u
     assert store.notes_count() == 0 and replayed.note == ""
     store.append([moved], tz_day=date(2026, 12, 2))
     assert store.erase_notes_before(date(2026, 12, 3)) == 1 and store.notes_count() == 0
+    store.close()
+
+
+def test_sqlite_commits_survive_a_power_cut(tmp_path: Path) -> None:
+    """WAL with synchronous=NORMAL may roll back the last commits on power loss: a printed number could be issued
+    again. FULL syncs the WAL at every commit (the kiosk's outbox does the same)."""
+    import sqlalchemy as sa
+
+    store = Store(f"sqlite:///{tmp_path / 'core.db'}")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(sa.text("PRAGMA synchronous")).scalar() == 2   # FULL
     store.close()

@@ -24,6 +24,7 @@ def test_every_language_has_a_font_for_its_script() -> None:
         style = text_style(code)
         assert Path(style["font_name"]).is_file()
         assert style["font_direction"] == ("rtl" if code in {"ar", "fa", "ps"} else "ltr")
+        assert style["text_language"] == code   # the text provider's language forms (ui_common.raqm_label)
         assert script_of_text(lang.native) == lang.script
         assert style_for_text(lang.native)["font_script_name"] == lang.script
 

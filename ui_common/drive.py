@@ -85,11 +85,17 @@ def find(root: Any, predicate: Callable[[Any], bool]) -> list[Any]:
 
 
 async def screenshot(path: Path) -> Path:
-    """Write what the window shows now to ``path`` (PNG)."""
+    """Write what the window shows now to ``path`` (PNG); with ``ARKADEN_FIT_AUDIT=<file.jsonl>`` set, also audit
+    the screen (`ui_common.fit_audit`: text that does not fit, clipped, low contrast) into that file."""
     from kivy.core.window import Window
 
     await frames(2)
     path.parent.mkdir(parents=True, exist_ok=True)
     made = Window.screenshot(name=str(path.with_name(path.stem + "-shot.png")))
     os.replace(made, path)
+    audit = os.environ.get("ARKADEN_FIT_AUDIT")
+    if audit:
+        from . import fit_audit
+
+        fit_audit.append_report(Path(audit), path)
     return path

@@ -3,6 +3,7 @@
 Kivy reads its environment and config when it is first imported, so `prepare()` must run before any
 ``import kivy``; the apps' ``main()`` calls it and imports their screens afterwards. ``--window WxH+X+Y``
 (`Geometry`) gives a window of its own size and place, into which the app's content is scaled (`ui_common.scaling`).
+`prepare()` also installs arkaden's text provider (`ui_common.raqm_label`: Pillow + Raqm, right-to-left done right).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def prepare(app: str, window: WindowSettings, *, debug: bool = False) -> None:
     os.environ["KIVY_NO_ARGS"] = "1"                # our argparse owns the command line
     os.environ["KIVY_NO_FILELOG"] = "1"             # journald gets stderr; no log files filling the SD card
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")  # not xclip/xsel, which a kiosk does not have
+    os.environ.setdefault("KIVY_TEXT", "pil")         # SDL2_ttf is not loaded: ui_common.raqm_label replaces it
     if not debug:
         os.environ["KIVY_NO_CONSOLELOG"] = "1"
     from kivy.config import Config  # must come after the environment above
@@ -112,3 +114,6 @@ def prepare(app: str, window: WindowSettings, *, debug: bool = False) -> None:
     else:
         Config.set("input", "mouse", "mouse,disable_multitouch")
     Config.set("postproc", "double_tap_time", "0")
+    from . import raqm_label  # imports Kivy's text core: only now, with the environment and config above set
+
+    raqm_label.install()   # every label shaped, reordered and measured by Pillow + Raqm, before the first is made

@@ -1,21 +1,28 @@
-"""Label settings that render a language correctly in Kivy: its font, HarfBuzz script and direction."""
+"""Label settings that render a language correctly in Kivy: its font, script, paragraph direction and language.
+
+The text provider (`ui_common.raqm_label`, installed by `ui_common.kivy_env.prepare`) shapes each script run with
+HarfBuzz and orders runs with FriBiDi, so the direction given here is the paragraph's: numbers and Latin codes
+inside an Arabic line come out in reading order without any help.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .fonts import font_for
 from .languages import Script, language, script_of_text
+from .typeset import font_files
 
 
 def text_style(lang: str, *, bold: bool = False) -> dict[str, Any]:
     """Keyword arguments for a Kivy Label showing text in ``lang`` (shaped, right-to-left where needed)."""
     lg = language(lang)
-    return script_style(lg.script, rtl=lg.rtl, bold=bold)
+    return {**script_style(lg.script, rtl=lg.rtl, bold=bold), "text_language": lg.code}
 
 
 def script_style(script: Script, *, rtl: bool = False, bold: bool = False) -> dict[str, Any]:
-    font = font_for(script)
+    """A label's font has Latin letters, digits and signs in every script (`typeset.font_files`): "J-017" or
+    "ca. 28 Min." show in an Arabic or Tigrinya line, not as boxes."""
+    font = font_files(script)
     return {
         "font_name": str(font.bold if bold else font.regular),
         "font_script_name": script,

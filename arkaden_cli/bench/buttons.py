@@ -19,7 +19,9 @@ from device_link.mqtt_client import make_client
 from hardware.buttons import ButtonBridge
 from host_support.site_file import load_site
 
-BOXES = ("aufe-9", "einb-9", "jobc-9", "leis-9")  # counters of the benchmark site, one per service
+from .common import BOX_COUNTERS
+
+BOXES = BOX_COUNTERS  # counters of the benchmark site with a button box, one per service
 SERVICE_OF = {"aufe-9": "aufenthalt", "einb-9": "einbuergerung", "jobc-9": "jobcenter", "leis-9": "leistung"}
 TIMEOUT_S = 5.0
 PAUSE_S = 0.01
@@ -109,11 +111,7 @@ def button_to_call(host: str, port: int, workdir: Path, check_in: Callable[[str]
     double-press guard never applies, and the bridge's own guard is off: what is measured is the path
     pty → bridge → broker → core → broker → display.
     """
-    site_file = workdir / "bench-buttons-site.toml"
-    text = (workdir / "bench-site.toml").read_text(encoding="utf-8")
-    text += "".join(f'\n[[button_boxes]]\nid = "box-{c}"\ncounter = "{c}"\n' for c in BOXES)
-    site_file.write_text(text, encoding="utf-8")
-    site = load_site(site_file)
+    site = load_site(workdir / "bench-site.toml")   # the core's own site: it knows the boxes' reply topics
     for i in range(samples + len(BOXES)):
         check_in(f"c-{SERVICE_OF[BOXES[i % len(BOXES)]]}")
     devdir = workdir / "buttons-dev"

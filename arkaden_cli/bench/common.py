@@ -13,6 +13,7 @@ SITE_ID = "bench"
 SERVICES = {"aufenthalt": "abh", "einbuergerung": "abh", "jobcenter": "jc", "leistung": "jc"}
 COUNTERS_PER_SERVICE = 10  # 40 counters, each serving one service
 KIOSKS = 20
+BOX_COUNTERS = ("aufe-9", "einb-9", "jobc-9", "leis-9")  # one button box per service (the button benchmark's)
 
 
 def site_toml() -> str:
@@ -29,6 +30,8 @@ def site_toml() -> str:
                          f'services = ["{svc}"]\n')
     parts += [f'[[kiosks]]\nid = "kiosk-{i}"\n' for i in range(1, KIOSKS + 2)]
     parts.append('[[displays]]\nid = "display-1"\n')
+    parts += [f'[[button_boxes]]\nid = "box-{c}"\ncounter = "{c}"\n' for c in BOX_COUNTERS]
+    parts.append('[[web]]\nid = "desk"\n')  # the desk pages command any counter: the bench's desk speaks as one
     return "\n".join(parts)
 
 

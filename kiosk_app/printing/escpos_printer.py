@@ -66,7 +66,9 @@ def job_bytes(image: Image.Image) -> bytes:
     """One slip's job: ESC @ (python-escpos), the raster image, feed and full cut (python-escpos).
 
     The whole job goes out in one write: either no byte of a slip was sent (safe to retry) or the transfer
-    started (never resent automatically).
+    started (never resent automatically). A write that completed counts as printed and is remembered, also when
+    the status read after it fails (reported "status afterwards unknown"); one that broke off midway may be
+    incomplete and is not remembered, so asking for the ticket again prints it whole.
     """
     esc = Dummy()
     esc.hw("INIT")
@@ -232,7 +234,7 @@ class EscposTicketPrinter:
                     return
                 self._stopping.wait(max(0.01, min(self._retry_at, job.deadline) - self._clock()))
                 continue
-            started = False
+            started = written = False
             try:
                 before = self._read_status()
                 self._set_status(before)
@@ -241,9 +243,15 @@ class EscposTicketPrinter:
                     return
                 started = True
                 self.transport.write(data)
+                written = True
                 after = self._read_status()
             except TransportError as exc:
                 self._failed(exc)
+                if written:   # the whole slip went out; only the look afterwards failed: never print it again
+                    self._remember(ticket)
+                    self._finish(job, True, f"sent; the printer's status afterwards is unknown (connection lost "
+                                            f"after the slip was sent: {exc})")
+                    return
                 if started:
                     self._finish(job, False, f"connection lost while sending; the slip may be incomplete: {exc}")
                     return

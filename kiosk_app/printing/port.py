@@ -57,6 +57,7 @@ class Slip:
     documents: tuple[tuple[str, str], ...] = ()   # what to bring: (client's language, German)
     called_from: str = ""          # "10:45": a booked client is called from then on (instead of the wait)
     see_reception: bool = False    # late for the slot: go to reception first
+    link_base: str = ""            # the site's phone page ("https://host"): the QR code links to it, else ARKADEN-T:
     reception_room: str = ""       # the reception's room number, "" when unknown
 
     @property

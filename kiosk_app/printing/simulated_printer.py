@@ -42,6 +42,12 @@ class SimulatedPrinter:
                     raise TypeError(f"unknown printer state {key!r}")
                 setattr(self, key, value)
 
+    def reset(self) -> None:
+        """Power cycled: a command cut off mid-way and an uncut page are forgotten (what was received stays)."""
+        with self._cond:
+            self._reader = EscposReader()
+            self._current = []
+
     def reply(self, n: int) -> bytes:
         if self.silent:
             return b""

@@ -87,11 +87,13 @@ class TcpPrinterSimulator:
         conn.close()
 
     def drop_connections(self) -> None:
-        """Close every open connection (a power cut); keeps listening."""
+        """Close every open connection (a power cut); keeps listening. The printer forgets a half-received
+        command, as a real one does when it restarts, so the next connection's status query is answered."""
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
             self._close(conn)
+        self.printer.reset()
 
     def stop(self) -> None:
         """The printer goes away: no listener, no connections (``start()`` brings it back on the same port)."""

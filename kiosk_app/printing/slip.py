@@ -14,7 +14,7 @@ from functools import partial
 import qrcode
 from PIL import Image, ImageDraw
 
-from queue_protocol.scan import ticket_qr
+from queue_protocol.scan import ticket_link, ticket_qr
 from ui_common.fonts import font_for
 
 from .port import Slip, SlipStop
@@ -33,6 +33,9 @@ from .texts import SlipLabels, SlipTexts, slip_labels
 WIDTHS = (576, 384)           # 80 mm and 58 mm paper at 203 dpi
 MAX_HEIGHT = 2400             # scratch canvas for a one-stop slip; a slip uses about a third of it
 THRESHOLD = [0] * 128 + [255] * 128   # L -> 1 without dithering: crisp text
+# The smallest text: regular below 18 px, outlined to 2-dot stems (textlayout.FULL_STEM_SIZE), closes the dot of an
+# "i", Arabic dot pairs and Ge'ez counters; bold keeps 2-dot stems and open counters at 16 px.
+MIN_SIZE_REGULAR, MIN_SIZE_BOLD = 18, 16
 
 
 class SlipWidthError(ValueError):
@@ -90,12 +93,16 @@ class _Pen:
         self.y += border
 
 
+def _ink_width(number: str, size: int) -> int:
+    left, _, right, _ = raqm_font(str(font_for("Latn").bold), size).getbbox(number, anchor="ls")
+    return int(right - left)
+
+
 def _number_size(number: str, width: int, cap: int) -> int:
-    """The largest bold size at which the number fits the line (measured once per size)."""
-    style = Style("de", 100, bold=True)
-    size = int(100 * width / max(1.0, text_width(number, style)))
-    size = min(size, cap)
-    while size > 20 and text_width(number, Style("de", size, bold=True)) > width:
+    """The largest bold size at which the number's ink fits the line (the hook of a "J" reaches left of its
+    advance)."""
+    size = min(cap, int(100 * width / max(1, _ink_width(number, 100))))
+    while size > 20 and _ink_width(number, size) > width:
         size -= 4
     return size
 
@@ -147,7 +154,7 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
     lang = client.lang
 
     def s(size: float, bold: bool = False, in_lang: str = lang) -> Style:
-        return Style(in_lang, max(16, int(size * kt)), bold)
+        return Style(in_lang, max(MIN_SIZE_BOLD if bold else MIN_SIZE_REGULAR, int(size * kt)), bold)
 
     def both(say: Callable[[SlipTexts], str], size: float, size_de: float, bold: bool = False) -> None:
         """A sentence in the client's language, then (smaller) in German for the counsellor."""
@@ -156,15 +163,15 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
             pen.paragraph(say(german), s(size_de, bold, "de"))
 
     # the number, as large as the paper allows
-    pen.line(client.your_number, s(28, True), "center")
+    pen.paragraph(client.your_number, s(28, True), "center")
     if labels.bilingual:
-        pen.line(german.your_number, s(22, in_lang="de"), "center")
+        pen.paragraph(german.your_number, s(22, in_lang="de"), "center")
     inner = width_dots - 2 * pen.margin
     size = _number_size(slip.number, inner, cap=int(220 * k))
     number_font = raqm_font(str(font_for("Latn").bold), size)
-    top, bottom = (int(v) for v in number_font.getbbox(slip.number, anchor="ls")[1::2])  # FreeType: ints
+    left, top, right, bottom = (int(v) for v in number_font.getbbox(slip.number, anchor="ls"))  # FreeType: ints
     pen.y += -top + int(6 * k)
-    pen.draw.text((width_dots / 2, pen.y), slip.number, font=number_font, fill=0, anchor="ms")
+    pen.draw.text(((width_dots - left - right) // 2, pen.y), slip.number, font=number_font, fill=0, anchor="ls")
     pen.y += bottom + int(6 * k)
 
     if slip.see_reception:   # late: reception first, before anything else
@@ -183,9 +190,9 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
 
     if slip.journey:
         pen.rule(int(8 * k))
-        pen.line(client.appointments_today, s(28, True))
+        pen.paragraph(client.appointments_today, s(28, True))
         if labels.bilingual:
-            pen.line(german.appointments_today, s(22, in_lang="de"))
+            pen.paragraph(german.appointments_today, s(22, in_lang="de"))
         for stop in slip.stops:
             pen.y += int(8 * k)
             draw_stop = partial(_stop, pen, stop, labels, s, wait)
@@ -213,7 +220,7 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
         if slip.called_from:
             both(wait, 32, 22, bold=True)
         else:
-            pen.line(client.estimated_wait, s(24))
+            pen.paragraph(client.estimated_wait, s(24))
             minutes = client.wait_unknown if slip.offline else client.wait_minutes(slip.estimated_wait_min)
             pen.paragraph(minutes, s(32, True))
             if labels.bilingual:
@@ -221,9 +228,9 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
 
     if slip.later_stops:
         pen.rule(int(8 * k))
-        pen.line(client.other_days, s(28, True))
+        pen.paragraph(client.other_days, s(28, True))
         if labels.bilingual:
-            pen.line(german.other_days, s(22, in_lang="de"))
+            pen.paragraph(german.other_days, s(22, in_lang="de"))
         for stop in slip.later_stops:
             pen.y += int(8 * k)
             _later_stop(pen, stop, labels, s)
@@ -232,9 +239,9 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
 
     if slip.documents:
         pen.rule(int(8 * k))
-        pen.line(client.bring, s(28, True))
+        pen.paragraph(client.bring, s(28, True))
         if labels.bilingual:
-            pen.line(german.bring, s(22, in_lang="de"))
+            pen.paragraph(german.bring, s(22, in_lang="de"))
         for name, name_de in slip.documents:   # a hanging bullet: wrapped lines start under the text
             pen.pair("•", name, s(24))
             if labels.bilingual and name_de != name:
@@ -243,7 +250,8 @@ def render_slip_gray(slip: Slip, width_dots: int, labels: SlipLabels | None = No
     # the QR code (its quiet zone is part of the image), date and time
     pen.y += int(4 * k)
     if slip.token:  # an offline ticket has no token until the core has it: counsellors find it by its number
-        matrix = qr_matrix(ticket_qr(slip.token))   # "ARKADEN-T:<token>": scanners tell it from a booking code
+        # the phone page's link, or "ARKADEN-T:<token>": either way scanners tell it from a booking code
+        matrix = qr_matrix(ticket_link(slip.link_base, slip.token) if slip.link_base else ticket_qr(slip.token))
         module = max(3, min(8, int(0.5 * width_dots / len(matrix))))
         code = qr_image(matrix, module)
         canvas.paste(code, ((width_dots - code.width) // 2, pen.y))
@@ -276,7 +284,7 @@ def _stop(pen: _Pen, stop: SlipStop, labels: SlipLabels, s: StyleOf, wait: Calla
     """One of today's stops: time and agency, what for, where and the way; when the number is called there."""
     client, german = labels.client, labels.german
     if stop.current:
-        pen.line(client.now + (f" · {german.now}" if labels.bilingual else ""), s(24, True))
+        pen.paragraph(client.now + (f" · {german.now}" if labels.bilingual else ""), s(24, True))
     pen.pair(stop.time, stop.agency, s(30, True))
     if stop.what and stop.what != stop.agency:
         pen.paragraph(stop.what, s(24))

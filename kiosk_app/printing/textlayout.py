@@ -1,7 +1,9 @@
-"""Shaped text for slips: cached Raqm fonts, per-character font fallback, bidi runs, wrapping and drawing."""
+"""Shaped text for slips: cached Raqm fonts, per-character font fallback, bidi runs, line breaking that keeps a number
+with its unit, and drawing with strokes of at least 2 dots."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -113,6 +115,11 @@ def split_runs(text: str, primary: Script, bold: bool) -> list[Run]:
     return runs
 
 
+# At 203 dpi the regular weight of Noto Sans, Noto Sans Arabic and Noto Sans Ethiopic has stems of 2 dots from
+# about 24 px; below that a 0.5-dot outline (a "medium" weight, same advances) keeps them from thresholding to 1 dot.
+FULL_STEM_SIZE = 24
+
+
 @dataclass(frozen=True)
 class Style:
     """How a piece of text is set: the language it is in (font, shaper, direction), size and weight."""
@@ -128,6 +135,11 @@ class Style:
     @property
     def direction(self) -> Direction:
         return language(self.lang).direction
+
+    @property
+    def stroke(self) -> float:
+        """Extra outline (dots) that gives small regular text stems of at least 2 dots (1-dot lines print faint)."""
+        return 0.0 if self.bold or self.size >= FULL_STEM_SIZE else 0.5
 
 
 def _run_font(run: Run, style: Style) -> ImageFont.FreeTypeFont:
@@ -178,32 +190,112 @@ def line_height(style: Style) -> int:
     return int(style.size * 1.45)
 
 
+BREAK_SPACE = re.compile(r"[^\S\u00a0\u2007\u202f]+")   # whitespace a line may break at: not the no-break spaces
+
+
+def _has_digit(word: str) -> bool:
+    return any(ch.isdigit() for ch in word)
+
+
+def _ends_clause(word: str) -> bool:
+    """Ends with a comma, colon, full stop, "·" or dash (any script's): a line may break after it."""
+    return unicodedata.category(word[-1]) in ("Po", "Pd")
+
+
+def _only_punctuation(word: str) -> bool:
+    return all(unicodedata.category(ch)[0] in "PS" for ch in word)
+
+
+FREE, WEAK, STRONG = 0, 1, 2   # how firmly the space between two words holds them on one line
+
+
+def glue(before: str, after: str) -> int:
+    """How firmly the space between two words holds them together (a line breaks at FREE spaces first).
+
+    STRONG: a number and its unit ("25 Minuten", "11:00 Uhr", "25 دقيقة"), an opening bracket and what follows,
+    a lone separator ("·", "–") and the word before it, so no line starts with it. WEAK: a label and its number
+    ("Raum E.04", "etwa 25", "ліфта 2)"), given up before a strong one when a line is too narrow for both.
+    """
+    if unicodedata.category(before[-1]) in ("Ps", "Pi"):
+        return STRONG
+    if _only_punctuation(after) and unicodedata.category(after[0]) not in ("Ps", "Pi"):
+        return STRONG
+    if _ends_clause(before):
+        return FREE
+    if _has_digit(before) and unicodedata.category(after[0])[0] == "L":
+        return STRONG
+    return WEAK if _has_digit(after) else FREE
+
+
+BRACKET_WORDS = 3   # a bracketed phrase of up to this many words stays on one line: "(nur Termin)", "(кнопка ліфта 2)"
+
+
+def _glues(words: list[str]) -> list[int]:
+    """The glue of each space between ``words`` (see ``glue``, ``BRACKET_WORDS``)."""
+    glues = [glue(a, b) for a, b in zip(words, words[1:], strict=False)]
+    for i, word in enumerate(words):
+        if unicodedata.category(word[0]) == "Ps":
+            ahead = range(i, min(i + BRACKET_WORDS, len(words)))
+            end = next((j for j in ahead if any(unicodedata.category(ch) == "Pe" for ch in words[j])), i)
+            glues[i:end] = [max(g, STRONG) for g in glues[i:end]]
+    return glues
+
+
 def wrap(text: str, style: Style, width: float) -> list[str]:
-    """Greedy word wrap at spaces; a single word wider than the line is broken between characters, never clipped."""
+    """Greedy line breaking at spaces, never between words that belong together (``glue``; no-break spaces are
+    kept). Words too wide together for one line give up their weak glue, then their strong glue; a single word
+    wider than the line is broken between characters (not inside a number): nothing is ever clipped."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        current = ""
-        for word in paragraph.split():
-            candidate = f"{current} {word}" if current else word
-            if current and text_width(candidate, style) > width:
+        words = [w for w in BREAK_SPACE.split(paragraph) if w]
+        lines.append(_fill(words, _glues(words), WEAK, style, width, lines, ""))
+    return lines
+
+
+def _fill(words: list[str], glues: list[int], level: int, style: Style, width: float, lines: list[str],
+         current: str) -> str:
+    """Add ``words`` to ``lines`` after the unfinished line ``current``, breaking only at spaces whose glue is
+    below ``level``; returns the new unfinished line."""
+    start = 0
+    for end in range(1, len(words) + 1):
+        if end < len(words) and glues[end - 1] >= level:
+            continue
+        piece = " ".join(words[start:end])
+        candidate = f"{current} {piece}" if current else piece
+        if text_width(candidate, style) <= width:
+            current = candidate
+        else:
+            if current:
                 lines.append(current)
-                current = word
-            else:
-                current = candidate
+            current = piece
+            if text_width(piece, style) > width and end - start > 1:
+                current = _fill(words[start:end], glues[start:end - 1], level + 1, style, width, lines, "")
             while text_width(current, style) > width and len(current) > 1:
                 cut = _fitting_prefix(current, style, width)
                 lines.append(current[:cut])
                 current = current[cut:]
-        lines.append(current)
-    return lines
+        start = end
+    return current
+
+
+def _bad_cut(text: str, cut: int) -> bool:
+    """A break between characters inside a number ("1.12", "11:00", "E.04") or after an opening bracket."""
+    before, after = text[cut - 1], text[cut]
+    if unicodedata.category(before) in ("Ps", "Pi"):
+        return True
+    return ((before.isdigit() and (after.isalnum() or after in ".:,"))
+            or (after.isdigit() and (before.isalnum() or before in ".:,")))
 
 
 def _fitting_prefix(text: str, style: Style, width: float) -> int:
-    """How many leading characters of ``text`` fit ``width`` (at least one)."""
+    """How many leading characters of ``text`` fit ``width`` (at least one), not cutting inside a number."""
     cut = len(text) - 1
     while cut > 1 and text_width(text[:cut], style) > width:
         cut -= 1
-    return cut
+    good = cut
+    while good > 1 and _bad_cut(text, good):
+        good -= 1
+    return cut if _bad_cut(text, good) else good
 
 
 Align = Literal["start", "center", "end"]
@@ -226,6 +318,6 @@ def draw_line(draw: ImageDraw.ImageDraw, y: int, left: int, right: int, text: st
     x = x0
     for run, w in ordered:
         draw.text((x, baseline), run.text, fill=0, font=_run_font(run, style), anchor="ls", direction=run.direction,
-                  language=_run_language(run, style))
+                  language=_run_language(run, style), stroke_width=style.stroke, stroke_fill=0)
         x += w
 

@@ -94,7 +94,9 @@ class SlipTexts:
         if minutes < 5:
             # TRANSLATORS: estimated waiting time when it is short
             return self._tr.gettext("a few minutes")
-        # TRANSLATORS: estimated waiting time, {n} is a number of minutes
+        # TRANSLATORS: estimated waiting time, {n} is a number of minutes.
+        # The slip keeps the number and the word after it on one line; join
+        # a unit of two words with a no-break space (U+00A0), as ro "de minute".
         return self._tr.ngettext("about {n} minute", "about {n} minutes", minutes).format(n=minutes)
 
     @property

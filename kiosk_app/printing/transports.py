@@ -101,6 +101,8 @@ class NetworkTransport:
             if not select.select([sock], [], [], self.timeouts.reply)[0]:
                 return b""
             reply = sock.recv(1)
+        except TransportError:
+            raise   # named already
         except OSError as exc:
             raise _wrap(self.name, exc) from exc
         if not reply:

@@ -14,8 +14,9 @@ class ConcernsScreen(KioskScreen):
         drop_children(grid)
         badges = {"appointment_only": app.tr(app.T.ONLY_WITH_APPOINTMENT), "closed": app.tr(app.T.CLOSED_NOW)}
         for t in app.flow.tiles():
-            tile = Tile(concern=t.concern, pictogram=t.pictogram, title=app.typeset.visual(t.title, app.lang),
-                        title_de=t.title_de if app.lang != "de" else "", badge=badges.get(t.availability, ""),
+            tile = Tile(concern=t.concern, pictogram=t.pictogram, title=t.title,
+                        title_de=t.title_de if app.lang != "de" else "", subtitle=t.subtitle,
+                        badge=badges.get(t.availability, ""),
                         role="tile" if t.availability == "open" else "closed")
             tile.bind(on_release=lambda w: app.flow.choose_concern(w.concern))
             grid.add_widget(tile)

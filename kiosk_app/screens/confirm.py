@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..readout import summary_lines
 from .base import KioskScreen
 
 
@@ -14,11 +15,7 @@ class ConfirmScreen(KioskScreen):
             return
         tile = next(t for t in flow.tiles() if t.concern == flow.concern)
         self.ids.tile.pictogram = tile.pictogram
-        self.ids.tile.title = app.typeset.visual(tile.title, app.lang)
+        self.ids.tile.title = tile.title
         self.ids.tile.title_de = tile.title_de if app.lang != "de" else ""
-        yes, no = app.tr_raw(app.T.YES), app.tr_raw(app.T.NO)
-        party = "6+" if flow.party >= 6 else str(flow.party)
-        lines = [f"{app.tr_raw(app.T.PERSONS)}: {party}",
-                 f"{app.tr_raw(app.T.INTERPRETER)} {yes if flow.interpreter else no}",
-                 f"{app.tr_raw(app.T.STEP_FREE)} {yes if flow.step_free else no}"]
-        self.ids.summary.text = app.typeset.visual("\n".join(lines), app.lang)
+        self.ids.tile.subtitle = tile.subtitle
+        self.ids.summary.text = "\n".join(summary_lines(app.texts, flow))

@@ -24,7 +24,7 @@ def day_label(app: Any, day: date, today: date) -> str:
 
 def line(app: Any, text: str, size: float, scaled: Scaled, *, bold: bool = False, muted: bool = False) -> Any:
     """One label of the screen's language, ``size`` at scale 1; ``text`` as the catalogue gives it (made visual)."""
-    label = scaled.add(RowLabel(text=app.typeset.visual(text, app.lang)), "font_size", size)
+    label = scaled.add(RowLabel(text=text), "font_size", size)
     if bold:  # after construction: the kv rule's binding to the app's font would win over a keyword
         label.font_name = app.font_bold
     if muted:

@@ -13,12 +13,10 @@ from typing import Any
 from kivy.metrics import dp, sp
 from kivy.properties import BooleanProperty
 
-from queue_protocol.scan import ticket_qr
-
 from .. import journey
 from .. import texts as T
 from ..backend import JourneyStop
-from ..journey import directions
+from ..ticket_view import ticket_view
 from ..widgets import drop_children
 from . import rows
 from .base import KioskScreen
@@ -46,57 +44,22 @@ class TicketScreen(KioskScreen):
         self.fitter.stop()
 
     def refresh(self, app: Any) -> None:
-        flow, ids = app.flow, self.ids
-        tr = app.tr
-        stops: tuple[JourneyStop, ...] = ()
-        queued_from: datetime | None = None
-        see_reception = False
-        notes: list[str] = []
-        if flow.step == "ticket_status" and flow.ticket_status is not None:
-            info = flow.ticket_status
-            number, rooms, ahead, wait, offline, token = (info.number, info.counter_room and (info.counter_room,)
-                                                          or info.rooms, info.waiting_ahead, info.estimated_wait_min,
-                                                          False, "")
-            headline = tr(T.ALREADY_CHECKED_IN)
-            stops, queued_from = info.stops, info.queued_from
-        elif flow.ticket is not None:
-            t = flow.ticket
-            number, rooms, ahead, wait, offline, token = (t.number, t.rooms, t.waiting_ahead, t.estimated_wait_min,
-                                                          t.offline, t.token)
-            stops, queued_from, see_reception = t.stops, t.queued_from, t.see_reception
-            if flow.step == "on_screen":
-                headline = tr(T.PRINTER_FAULT)
-                notes.append(tr(T.PHOTO_HINT))
-            else:
-                headline, token = tr(T.TAKE_TICKET), ""
-        else:
+        view = ticket_view(app.flow, app.texts, app.parts.slip_out)
+        if view is None:
             return
-        reception = journey.reception_room(app.site) if see_reception else ""
-        if see_reception:
-            late = app.tr_raw(T.LATE) + " " + (app.tr_raw(T.RECEPTION_FIRST_ROOM, room=reception) if reception
-                                                else app.tr_raw(T.RECEPTION_FIRST))
-            notes.insert(0, app.typeset.visual(late, app.lang))
-        if reception:   # the room to go to now is the reception's (the stops follow on the slip)
-            rooms = (reception,)
-        ids.headline.text = headline
-        ids.banner.text = "\n".join(notes)
-        self.warning = bool(notes)
-        ids.number.text = number
-        ids.rooms.text = "  ".join(rooms)
-        ids.room_title.text = tr(T.ROOM) if rooms else ""
-        ids.directions.text = app.typeset.visual(directions(app.site, tuple(rooms), app.lang)[0], app.lang)
-        now = flow.clock()
-        called_from = journey.called_from(app.site, queued_from, now)
-        if reception:
-            ids.wait.text = ""
-        elif offline:
-            ids.wait.text = tr(T.WAIT_UNKNOWN)
-        elif called_from:
-            ids.wait.text = tr(T.CALLED_FROM, time=called_from)
-        else:
-            ids.wait.text = tr(T.AHEAD, n=ahead) + "\n" + tr(T.WAIT_ABOUT, n=wait)
-        ids.qr.text = ticket_qr(token) if token else ""
-        self._journey(app, stops, now)
+        ids = self.ids
+        ids.headline.text = view.headline
+        ids.banner.text = "\n".join(view.notes)
+        self.warning = bool(view.notes)
+        ids.number.text = view.number
+        ids.rooms.text = "  ".join(view.rooms)
+        ids.room_title.text = view.room_title
+        ids.directions.text = view.directions
+        ids.wait.text = view.wait
+        ids.slip_hint.side = app.parts.slip_out
+        ids.slip_hint.text = view.slip_out
+        ids.qr.text = view.qr
+        self._journey(app, view.stops, app.flow.clock())
         self.fitter.start()
 
     def _overflow(self) -> float:

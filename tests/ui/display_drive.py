@@ -2,7 +2,9 @@
 
 `python -m tests.ui.display_drive MODE SITE DISPLAY PORT OUTDIR`; MODE is `call` (the parent runs broker and
 core; this side presses `next` through the protocol and watches the screen, also across a broker restart
-that the parent does when told through files in OUTDIR) or `memory` (publishes thousands of calls itself).
+that the parent does when told through files in OUTDIR), `announce` (the parent has checked in clients who
+chose to hear their call in their language; this side calls them and keeps every WAV the display plays in
+OUTDIR/played) or `memory` (publishes thousands of calls itself).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import queue_protocol as p
 from display_app.wall_app import DisplaySettings, make_app, prepare_kivy
@@ -37,16 +40,17 @@ def call_script(out: Path, host: str, port: int, site_id: str):  # type: ignore[
         result["boot"] = app.state()
         desk = Device(host, port, site_id, "box-abh-1")
         try:
-            reply = desk.request(desk.topics.counter_cmd("abh-2"), {"action": "next"})
+            number = desk.call_next("abh-2")   # abh-2 has no box of its own in the test site
         finally:
             desk.close()
-        result["reply"] = reply
-        number = reply["number"]
+        result["reply"] = {"number": number}
         await drive.wait_until(lambda: rows[0].number == number and rows[0].bright, timeout=20,
                                what=f"{number} highlighted in the first row")
         result["called"] = app.state()
         result["first_row"] = {"number": rows[0].number, "room": rows[0].room, "counter": rows[0].counter,
                                "agency": rows[0].agency, "bright": rows[0].bright}
+        real_clock, lit_at = app.model.clock, app.model.clock()
+        app.model.clock = lambda: lit_at   # both pictures in the bright half of the blink
         app.model.hint_override = "de"
         app.screen.tick(app.model, "10:42")
         await drive.screenshot(out / "display-call-de.png")
@@ -54,6 +58,7 @@ def call_script(out: Path, host: str, port: int, site_id: str):  # type: ignore[
         app.screen.tick(app.model, "10:42")
         await drive.screenshot(out / "display-call-ar.png")
         app.model.hint_override = None
+        app.model.clock = real_clock
         # the highlight ends by itself (highlight_seconds is short in this test)
         await drive.wait_until(lambda: not rows[0].bright and not app.model.lit(app.model.current[0]), timeout=20,
                                what="the highlight to end")
@@ -69,6 +74,29 @@ def call_script(out: Path, host: str, port: int, site_id: str):  # type: ignore[
         await drive.wait_until(lambda: number in app.state()["current"], timeout=30, what="the board after reconnect")
         result["recovered"] = app.state()
         (out / "display-call.json").write_text(json.dumps(result, default=str))
+
+    return script
+
+
+def announce_script(out: Path, host: str, port: int, site_id: str) -> Any:
+    from tests.mqtt_helpers import Device
+    from ui_common import drive
+
+    async def script(app: Any) -> None:
+        await drive.wait_until(lambda: app.model.connected, timeout=30, what="the display to connect")
+        desk = Device(host, port, site_id, "box-abh-1")
+        numbers = []
+        try:
+            for counter in ("abh-1", "abh-2"):   # two counters: a second `next` at one would be a double press
+                numbers.append(desk.call_next(counter))
+                await drive.wait_until(lambda: app.sound.done >= len(numbers), timeout=60,
+                                       what=f"the display to finish speaking {numbers[-1]}")
+        finally:
+            desk.close()
+        rows = [{"number": r.number, "room": r.room, "counter": r.counter, "agency": r.agency}
+                for r in app.screen.call_rows if r.filled]
+        (out / "display-announce.json").write_text(json.dumps({"numbers": numbers, "rows": rows,
+                                                               "state": app.state()}, default=str))
 
     return script
 
@@ -136,13 +164,17 @@ def main() -> None:
     out, port = Path(out_s), int(port_s)
     site = load_site(site_path)
     settings = DisplaySettings(site=site, display_id=display, port=port, fullscreen=False,
-                               highlight_seconds=3.0 if mode == "call" else 1.0, sound="fake")
+                               highlight_seconds=3.0 if mode == "call" else 1.0, sound="fake",
+                               announce=["de"] if mode == "announce" else [],
+                               sound_record=out / "played" if mode == "announce" else None)
     prepare_kivy(settings, debug=True)  # Kivy's log on stderr: the test shows it when something fails
     app = make_app(settings)
     from ui_common import drive
 
     if mode == "call":
         script = call_script(out, "127.0.0.1", port, site.site.id)
+    elif mode == "announce":
+        script = announce_script(out, "127.0.0.1", port, site.site.id)
     else:
         script = memory_script(out, "127.0.0.1", port, site, int(sys.argv[6]))
     drive.run_driven(app, script)

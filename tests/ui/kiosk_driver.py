@@ -25,7 +25,7 @@ def main() -> None:
 
     from device_link.link import Link
     from kiosk_app.printing.port import PrinterStatus
-    from kiosk_app.widgets import LangButton, Tile
+    from kiosk_app.widgets import KButton, LangButton, SpeakerButton, Tile
     from ui_common import drive
 
     shots = Path(cfg["shots"])
@@ -189,7 +189,59 @@ def main() -> None:
             result["entries"] = [{"number": e.number, "core_number": e.core_number, "state": e.state, "cid": e.cid}
                                  for e in parts.backend.outbox.all()]
             result["online_after"] = await walk_in("de", "job", "online-after-offline")
+        elif scenario == "speech":
+            await speech()
         result["printed"] = [s.number for s in printer.printed]
+
+    def speaker(name: str) -> Any:
+        found = [w for w in drive.find(screen(name), lambda w: isinstance(w, SpeakerButton))
+                 if w.opacity > 0 and not w.disabled]
+        assert len(found) == 1, f"{name}: {len(found)} speaker buttons"
+        return found[0]
+
+    async def read_aloud(name: str, count: int) -> None:
+        """Tap the speaker button; wait until the player got the count-th sound."""
+        await drive.tap(speaker(name))
+        await drive.wait_until(lambda: len(list(Path(cfg["recordings"]).glob("*.wav"))) >= count, timeout=20,
+                               what=f"the {count}. read-aloud sound")
+
+    async def speech() -> None:
+        """Read aloud in German (start screen) and Arabic (details); leaving a screen stops the reading. The
+        Arabic client chooses to hear his number in his language."""
+        player = parts.player
+        await choose_language("de")
+        await read_aloud("start", 1)
+        await read_aloud("start", 2)   # a second tap starts again
+        await drive.tap(screen("start").ids.walk_in)
+        await step("concerns")
+        await drive.wait_until(lambda: len(player.played) >= 2, timeout=10, what="the reading to stop")
+        result["stopped_de"] = [p.stopped for p in player.played]
+        await tap_where(screen("concerns"), lambda w: isinstance(w, Tile) and w.concern == "job", "job")
+        await step("details")
+        result["announce_offered_de"] = screen("details").announce_offered
+        await tap_where(screen("details"), lambda w: isinstance(w, KButton) and w.text == app.tr(app.T.START_OVER),
+                        "start over")
+        await step("welcome")
+        await choose_language("ar")
+        await drive.tap(screen("start").ids.walk_in)
+        await step("concerns")
+        await tap_where(screen("concerns"), lambda w: isinstance(w, Tile) and w.concern == "job", "job")
+        await step("details")
+        result["announce_offered_ar"] = screen("details").announce_offered
+        await drive.tap(screen("details").ids.an_yes)
+        await shot("speech-ar-details")
+        await read_aloud("details", 3)
+        await drive.tap(screen("details").ids.go)
+        await step("confirm")
+        await drive.wait_until(lambda: len(player.played) >= 3, timeout=10, what="the Arabic reading to stop")
+        result["stopped_ar"] = player.played[2].stopped
+        await shot("speech-ar-confirm")
+        await drive.tap(screen("confirm").ids.go)
+        await drive.wait_until(lambda: app.flow.step in ("done", "on_screen", "message"), timeout=20,
+                               what="the ticket")
+        await drive.frames(3)
+        result["announce_ar"] = finish()
+        result["recordings"] = sorted(p.name for p in Path(cfg["recordings"]).glob("*.wav"))
 
     try:
         drive.run_driven(app, script)

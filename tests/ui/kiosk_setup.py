@@ -33,5 +33,12 @@ def driven_kiosk(cfg: dict[str, Any], *, name: str, inactivity: float) -> Driven
     from serial_devices.scanner import FakeScannerSource
 
     printer, scanner = FakeTicketPrinter(), FakeScannerSource()
-    parts = build_parts(settings, printer=printer, scanner=scanner)
+    player = None
+    if cfg.get("recordings"):   # read-aloud: the WAVs espeak-ng wrote, kept; each "plays" for play_seconds
+        from pathlib import Path
+
+        from ui_common.speech import RecordingPlayer
+
+        player = RecordingPlayer(Path(cfg["recordings"]), seconds=float(cfg.get("play_seconds", 5)))
+    parts = build_parts(settings, printer=printer, scanner=scanner, player=player)
     return DrivenKiosk(settings, parts, printer, scanner, KioskApp(parts))

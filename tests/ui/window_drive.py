@@ -35,8 +35,8 @@ async def _snapshots(directory: Path, count: int) -> list[str]:
 
 def reception(result: Path, argv: list[str]) -> None:
     from arkaden_cli.main import build_parser
-    from display_app.main import reception_settings
     from display_app.reception_app import make_app, prepare_kivy
+    from display_app.reception_main import reception_settings
     from host_support.site_file import load_site
 
     args = build_parser().parse_args(["reception", *argv])

@@ -1,30 +1,25 @@
-"""Text that renders right in Kivy: one font per language that also has Latin digits and signs, and bidi order.
+"""The apps' font files: one per script that also has Latin digits and signs (kiosk, wall display, reception).
 
-Kivy's SDL2 text provider shapes a label as ONE HarfBuzz run in one font and one direction. Two consequences:
-- Noto Sans Arabic and Noto Sans Ethiopic have no Latin letters, digits (Ethiopic) or brackets, so "J-017" or
-  "(…)" come out as boxes. `font_files()` builds, once, a font per script with Noto Sans' Basic Latin and
-  Latin-1 glyphs merged in (fontTools) and keeps it in the cache directory.
-- In a right-to-left run nothing reorders left-to-right pieces, so "12" would show as "21". `visual()`
-  pre-reverses every left-to-right run (numbers, codes, times) so it comes out in reading order.
+Labels are shaped, put in bidi order and measured by arkaden's text provider (`ui_common.raqm_label`: Pillow with
+Raqm, i.e. HarfBuzz per script run and FriBiDi), which uses one font file per label. Noto Sans Arabic and Noto Sans
+Ethiopic have no Latin letters, digits (Ethiopic) or brackets, so "J-017" or "(…)" would come out as boxes:
+`font_files()` builds, once, a font per script with Noto Sans' Basic Latin and Latin-1 glyphs merged in (fontTools)
+and keeps it in the cache directory. Numbers, codes and times inside Arabic, Farsi and Pashto text need nothing:
+FriBiDi shows them in reading order.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ui_common.fonts import font_for
-from ui_common.languages import Script, language
+from .fonts import font_for
+from .languages import Script, language
 
 _LATIN_EXTRA = list(range(0x20, 0x7F)) + list(range(0xA0, 0x180)) + [0x2013, 0x2014, 0x2018, 0x2019, 0x201C,
                                                                        0x201D, 0x2026, 0x2022, 0x2192, 0x2190]
-_LTR_WORD = (r"(?:[A-Za-z0-9\u00C0-\u024F][A-Za-z0-9\u00C0-\u024F.,:/\-–+]*[A-Za-z0-9\u00C0-\u024F]"
-             r"|[A-Za-z0-9\u00C0-\u024F])")
-# left-to-right words with the spaces between them are one run: "Agentur für Arbeit" keeps its word order
-_LTR_RUN = re.compile(rf"{_LTR_WORD}(?: +{_LTR_WORD})*")
 
 
 @dataclass(frozen=True)
@@ -42,10 +37,14 @@ def _merged(script: Script, source: Path, latin: Path, cache: Path) -> Path:
     target = cache / f"{source.stem}+Latin.ttf"
     if target.is_file() and target.stat().st_mtime >= max(source.stat().st_mtime, latin.stat().st_mtime):
         return target
+    import logging
+
     from fontTools import subset
     from fontTools.merge import Merger
     from fontTools.ttLib import TTFont
 
+    # fontTools logs every table it touches; under an app's debug log level that turns a 1 s merge into minutes
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     cache.mkdir(parents=True, exist_ok=True)
     options = subset.Options()
     options.layout_features = ["*"]
@@ -69,7 +68,7 @@ _pairs: dict[Script, FontPair] = {}
 
 
 def font_files(script: Script, cache: Path | None = None) -> FontPair:
-    """The kiosk's font files for a script: Noto Sans itself for Latin and Cyrillic, merged ones otherwise."""
+    """The font files for a script: Noto Sans itself for Latin and Cyrillic, merged ones otherwise."""
     if script not in _pairs:
         base, latin = font_for(script), font_for("Latn")
         if script in ("Latn", "Cyrl"):
@@ -88,22 +87,15 @@ def prepare_fonts(cache: Path | None = None) -> None:
 
 
 def style(lang: str, *, bold: bool = False) -> dict[str, Any]:
-    """Label keyword arguments for text in ``lang``: font file, HarfBuzz script and direction."""
+    """Label keyword arguments for text in ``lang``: font file, script, paragraph direction and language."""
     lg = language(lang)
     pair = font_files(lg.script)
     return {"font_name": str(pair.bold if bold else pair.regular), "font_script_name": lg.script,
-            "font_direction": lg.direction}
-
-
-def visual(text: str, lang: str) -> str:
-    """``text`` as the label must get it: left-to-right runs pre-reversed inside right-to-left languages."""
-    if not language(lang).rtl:
-        return text
-    return _LTR_RUN.sub(lambda m: m.group(0)[::-1], text)
+            "font_direction": lg.direction, "text_language": lg.code}
 
 
 def covered(script: Script) -> set[int]:
-    """Code points the kiosk's font for ``script`` can draw (for the catalogue tests)."""
+    """Code points the font for ``script`` can draw (for the catalogue tests)."""
     from fontTools.ttLib import TTFont
 
     return set(TTFont(str(font_files(script).regular)).getBestCmap())

@@ -1,0 +1,1 @@
+"""Fault scenarios against real processes: the core killed, the broker restarted, midnight and the DST nights."""

@@ -11,6 +11,7 @@ FriBiDi shows them in reading order.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,25 @@ def _merged(script: Script, source: Path, latin: Path, cache: Path) -> Path:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=_LATIN_EXTRA)
     subsetter.subset(lat)
-    part = cache / f".{source.stem}-latin-part.ttf"
-    lat.save(str(part))
-    merged = Merger().merge([str(source), str(part)])
-    tmp = target.with_suffix(".tmp")
-    merged.save(str(tmp))
-    os.replace(tmp, target)
-    part.unlink(missing_ok=True)
+    # Apps started side by side build the same font at once: each works in files of its own and the finished font
+    # replaces the target in one step, so no app ever reads another's half-written or deleted file.
+    part = _private_file(cache, f".{source.stem}-latin-part-")
+    tmp = _private_file(cache, f".{source.stem}+Latin-")
+    try:
+        lat.save(str(part))
+        merged = Merger().merge([str(source), str(part)])
+        merged.save(str(tmp))
+        os.replace(tmp, target)
+    finally:
+        part.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     return target
+
+
+def _private_file(folder: Path, prefix: str) -> Path:
+    handle, name = tempfile.mkstemp(prefix=prefix, suffix=".ttf", dir=folder)
+    os.close(handle)
+    return Path(name)
 
 
 _pairs: dict[Script, FontPair] = {}
